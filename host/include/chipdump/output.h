@@ -1,0 +1,79 @@
+/* libchipdump: atomic output files, sha256 and the sidecar manifest. */
+#ifndef CHIPDUMP_OUTPUT_H
+#define CHIPDUMP_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A file that appears under its final name only when complete: data goes to a temporary
+ * file in the same directory ("OUT.partial-XXXXXX"), commit() fsyncs it and renames it
+ * over the final name (then fsyncs the directory); abort() unlinks it.
+ */
+struct cd_outfile;
+
+/**
+ * Create the temporary file now, so an unwritable directory fails before any work.
+ * An existing final path without force -> CD_E_EXISTS.
+ */
+int cd_outfile_open(const char *path, bool force, struct cd_outfile **out);
+int cd_outfile_write(struct cd_outfile *o, const void *buf, size_t len);
+/** fsync + rename + free. On failure the temporary is removed and o is freed. */
+int cd_outfile_commit(struct cd_outfile *o);
+/** Remove the temporary and free. NULL is allowed. */
+void cd_outfile_abort(struct cd_outfile *o);
+/** Temporary path (async-signal-safe to read: a stable NUL-terminated buffer). */
+const char *cd_outfile_temp_path(const struct cd_outfile *o);
+
+/** Write a whole buffer to path atomically. */
+int cd_write_file_atomic(const char *path, const void *buf, size_t len, bool force);
+/** Read a whole file (malloc'ed); CD_E_BAD_IMAGE with detail on failure. */
+int cd_read_file(const char *path, uint8_t **buf, size_t *len);
+
+/** SHA-256 of buf as 64 lower-case hex digits + NUL. */
+int cd_sha256_hex(const void *buf, size_t len, char hex[65]);
+
+struct cd_manifest_unstable {
+    uint64_t offset, length;
+    unsigned tries;
+    bool resolved;
+};
+
+struct cd_manifest {
+    const char *file;        /* data file name (basename) */
+    const char *chip;        /* chip name */
+    const char *vendor;
+    const char *type;        /* "nor" / "nand" */
+    const char *jedec_id;    /* hex as probed */
+    uint64_t chip_size;
+    uint32_t page_size;
+    const uint32_t *erase_sizes;
+    size_t nerase_sizes;
+    const char *programmer;  /* programmer description */
+    uint64_t offset, length; /* range read */
+    const char *sha256;      /* hex of the data file */
+    unsigned reads;
+    const struct cd_manifest_unstable *unstable;
+    size_t nunstable;
+    /* filled by cd_manifest_write when NULL: */
+    const char *date;        /* ISO 8601 UTC */
+    const char *tool_version;
+};
+
+/** JSON text of the manifest (malloc'ed, caller frees). */
+char *cd_manifest_json(const struct cd_manifest *m);
+/** Write the manifest as JSON to path atomically (overwrites). */
+int cd_manifest_write(const char *path, const struct cd_manifest *m);
+
+/** Library version string ("0.1.0"). */
+const char *cd_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,89 @@
+/* libchipdump: the programmer interface every chip driver is written against. */
+#ifndef CHIPDUMP_PROGRAMMER_H
+#define CHIPDUMP_PROGRAMMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chipdb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum cd_data_dir { CD_DATA_NONE = 0, CD_DATA_IN = 1, CD_DATA_OUT = 2 };
+
+/*
+ * One SPI transaction under one chip select, as a value (after Linux spi_mem_op):
+ * opcode, then addr_len address bytes (MSB first), then dummy_len dummy bytes (sent as
+ * 0xFF), then data_len bytes in direction dir. All single-line (1-1-1).
+ */
+struct cd_op {
+    uint8_t cmd;
+    uint8_t addr_len; /* 0..4 bytes */
+    uint32_t addr;
+    uint8_t dummy_len; /* bytes */
+    enum cd_data_dir dir;
+    uint32_t data_len;
+    union {
+        void *in;
+        const void *out;
+    } data;
+};
+
+#define CD_OP_CMD(c) ((struct cd_op){.cmd = (c)})
+#define CD_OP_IN(c, n, buf) ((struct cd_op){.cmd = (c), .dir = CD_DATA_IN, .data_len = (n), .data.in = (buf)})
+#define CD_OP_OUT(c, n, buf) ((struct cd_op){.cmd = (c), .dir = CD_DATA_OUT, .data_len = (n), .data.out = (buf)})
+
+struct cd_programmer;
+
+struct cd_programmer_ops {
+    const char *name;
+    /** Execute one transaction. Returns CD_OK or a negative cd_err. */
+    int (*exec_op)(struct cd_programmer *p, const struct cd_op *op);
+    /** Wait (the chip is busy). NULL = host sleep. Simulated programmers advance model time. */
+    int (*delay_us)(struct cd_programmer *p, uint32_t us);
+    /**
+     * Optional bulk: read len bytes of NOR array with read opcode cmd (03h/0Bh/13h/0Ch),
+     * addr_len-byte addresses and dummy bytes, splitting as the programmer likes.
+     * NULL = the driver issues exec_op calls of at most max_read bytes.
+     */
+    int (*nor_read)(struct cd_programmer *p, uint8_t cmd, uint8_t addr_len, uint8_t dummy_len,
+                    uint32_t addr, void *buf, uint32_t len);
+    /** Release everything; p itself is freed by cd_programmer_close. */
+    void (*close)(struct cd_programmer *p);
+};
+
+struct cd_programmer {
+    const struct cd_programmer_ops *ops;
+    uint32_t max_read;  /* data bytes per exec_op IN, 0 = unlimited */
+    uint32_t max_write; /* data bytes per exec_op OUT, 0 = unlimited */
+    char *description;  /* e.g. "sim (W25Q128JV, image=x.bin)" for manifests */
+    char *kind;         /* "sim", "ch341a", ... */
+    /** Chip the programmer itself emulates, if any (sim): lets --chip be optional. */
+    const struct cd_chip *emulated_chip;
+    void *priv;
+};
+
+/**
+ * Open a programmer from a -p SPEC string ("sim", "sim:chip=W25Q128,image=x.bin").
+ * chip_hint is the --chip name (NULL if none): the sim programmer emulates it when the spec
+ * names no chip. db resolves chip names. On error *out is NULL and detail says why.
+ */
+int cd_programmer_open(const char *spec, const struct cd_chipdb *db, const char *chip_hint,
+                       struct cd_programmer **out);
+
+void cd_programmer_close(struct cd_programmer *p);
+
+/** Execute one op (thin wrapper that also writes the CHIPDUMP_TRACE line). */
+int cd_exec(struct cd_programmer *p, const struct cd_op *op);
+int cd_delay_us(struct cd_programmer *p, uint32_t us);
+
+/** Names of programmer kinds for --help. */
+extern const char *const cd_programmer_kinds[];
+
+#ifdef __cplusplus
+}
+#endif
+#endif
