@@ -58,6 +58,14 @@ struct cd_nor_model_stats {
 };
 void cd_nor_model_get_stats(const struct cd_spi_model *m, struct cd_nor_model_stats *st);
 
+/**
+ * The array range [*start, *start + *len) that status register 1 value sr1 write-protects on
+ * chip, by its bp_bits / has_tb (the block-protect rule the NOR model enforces); *len = 0 when
+ * nothing is protected.
+ */
+void cd_nor_protected_range(const struct cd_chip *chip, uint8_t sr1, uint64_t *start,
+                            uint64_t *len);
+
 #ifdef __cplusplus
 }
 #endif
