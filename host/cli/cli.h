@@ -1,0 +1,82 @@
+/*
+ * The chipdump CLI: shared state and helpers. Only include/chipdump/ headers are used.
+ *
+ * Adding a command:
+ *   1. write host/cli/cmd_NAME.c with `int cmd_NAME(struct cli *cli)` returning an exit status;
+ *   2. declare it below and add a row to the table in main.c (name, function, usage line);
+ *   3. document it in README.md and docs/, and add a test under tests/cli/.
+ */
+#ifndef CHIPDUMP_CLI_H
+#define CHIPDUMP_CLI_H
+
+#include <stdbool.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "chipdump/chipdump.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct cli {
+    /* options */
+    const char *programmer;
+    const char *chip_name;
+    const char *range;
+    const char *backup_path;
+    const char *chipdb_paths[16];
+    unsigned nchipdb;
+    unsigned reads;
+    int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
+    bool json, force, progress, no_backup, no_verify;
+
+    /* positional arguments after the command */
+    int argc;
+    char **argv;
+
+    /* opened on demand */
+    struct cd_chipdb *db;
+    struct cd_programmer *prog;
+    struct cd_probe probe;
+    const struct cd_chip *chip;
+    struct cd_flash *flash;
+};
+
+/* Set by SIGINT; long jobs stop at the next progress callback. */
+extern volatile sig_atomic_t cli_interrupted;
+
+/** Print "chipdump: what: strerror (detail)" and return the exit status for err. */
+int cli_error(int err, const char *what);
+/** Exit status for a library error code. */
+int cli_status(int err);
+void cli_info(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_verbose(const struct cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** Open the programmer, probe the chip, reconcile with --chip and open the flash driver. */
+int cli_open_device(struct cli *cli);
+/** Range from --range or the whole chip. */
+int cli_range(struct cli *cli, struct cd_range *r);
+
+/** "16 MiB" / "4 KiB" / "123 bytes" into buf. */
+const char *cli_human_size(uint64_t n, char *buf, size_t bufsz);
+
+/* progress display on stderr (a terminal only, unless forced off) */
+struct cli_progress {
+    const struct cli *cli;
+    const char *label;
+    double start, last;
+    bool shown;
+};
+void cli_progress_init(struct cli_progress *pr, const struct cli *cli, const char *label);
+int cli_progress_cb(void *user, uint64_t done, uint64_t total);
+void cli_progress_done(struct cli_progress *pr);
+
+int cmd_chips(struct cli *cli);
+int cmd_probe(struct cli *cli);
+int cmd_read(struct cli *cli);
+int cmd_write(struct cli *cli);
+int cmd_verify(struct cli *cli);
+int cmd_erase(struct cli *cli);
+
+#endif

@@ -1,0 +1,126 @@
+/* CLI helpers: messages, device opening with --chip reconciliation, sizes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_status(int err)
+{
+    if (err == CD_OK)
+        return EXIT_OK;
+    return cd_err_is_input(err) ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int cli_error(int err, const char *what)
+{
+    const char *detail = cd_error_detail();
+    if (detail[0])
+        fprintf(stderr, "chipdump: %s: %s: %s\n", what, cd_strerror(err), detail);
+    else
+        fprintf(stderr, "chipdump: %s: %s\n", what, cd_strerror(err));
+    return cli_status(err);
+}
+
+void cli_info(const struct cli *cli, const char *fmt, ...)
+{
+    if (cli->verbosity < 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+void cli_verbose(const struct cli *cli, const char *fmt, ...)
+{
+    if (cli->verbosity < 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+const char *cli_human_size(uint64_t n, char *buf, size_t bufsz)
+{
+    static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB"};
+    int u = 0;
+    uint64_t v = n;
+    while (u < 3 && v >= 1024 && v % 1024 == 0) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, bufsz, "%llu %s", (unsigned long long)v, unit[u]);
+    return buf;
+}
+
+static bool id_matches(const struct cd_chip *c, const struct cd_probe *p)
+{
+    return c->id_len <= p->id_len && !memcmp(c->id, p->id, c->id_len);
+}
+
+int cli_open_device(struct cli *cli)
+{
+    const struct cd_chip *named = NULL;
+    int r;
+
+    /* Resolve --chip first: a typo must not touch the device. */
+    if (cli->chip_name && (r = cd_chipdb_find_name(cli->db, cli->chip_name, &named)))
+        return cli_error(r, "--chip");
+    if (!cli->programmer)
+        return cli_error(cd_fail(CD_E_ARG, "no USB programmer support yet; use -p sim "
+                                           "(simulated chip) or set CHIPDUMP_PROGRAMMER"),
+                         "programmer");
+    if ((r = cd_programmer_open(cli->programmer, cli->db, cli->chip_name, &cli->prog)))
+        return cli_error(r, cli->programmer);
+    cli_verbose(cli, "programmer: %s\n", cli->prog->description);
+
+    r = cd_nor_probe(cli->prog, cli->db, &cli->probe);
+    if (r && !(r == CD_E_UNKNOWN_CHIP && named && cli->force))
+        return cli_error(r, "probe");
+    const struct cd_probe *p = &cli->probe;
+    char idbuf[3 * CD_MAX_ID_LEN + 1];
+    snprintf(idbuf, sizeof(idbuf), "%02X %02X %02X", p->id[0], p->id[1], p->id[2]);
+
+    if (named) {
+        if (!id_matches(named, p)) {
+            if (!cli->force) {
+                char want[2 * CD_MAX_ID_LEN + 1];
+                fprintf(stderr,
+                        "chipdump: the chip answers ID %s (%s), but --chip names %s (%s); "
+                        "use --force to go on with %s anyway\n",
+                        idbuf, p->chip ? p->chip->name : "unknown", named->name,
+                        cd_chip_id_hex(named, want, sizeof(want)), named->name);
+                return EXIT_USAGE;
+            }
+            cli_info(cli, "warning: chip ID %s does not match %s; going on (--force)\n", idbuf,
+                     named->name);
+        }
+        cli->chip = named;
+    } else {
+        cli->chip = p->chip;
+        for (size_t i = 1; i < p->nmatches; i++) {
+            if (!cd_chip_same_geometry(p->matches[0], p->matches[i])) {
+                fprintf(stderr,
+                        "chipdump: ID %s matches chips of different geometry (%s, %s...); "
+                        "name the chip with --chip\n",
+                        idbuf, p->matches[0]->name, p->matches[i]->name);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if ((r = cd_nor_open(cli->prog, cli->chip, &cli->flash)))
+        return cli_error(r, cli->chip->name);
+    return EXIT_OK;
+}
+
+int cli_range(struct cli *cli, struct cd_range *out)
+{
+    if (!cli->range) {
+        *out = (struct cd_range){0, cli->chip->size};
+        return EXIT_OK;
+    }
+    int r = cd_parse_range(cli->range, cli->chip->size, out);
+    return r ? cli_error(r, "--range") : EXIT_OK;
+}
