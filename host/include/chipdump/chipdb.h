@@ -1,4 +1,4 @@
-/* libchipdump: the chip database (rows loaded from chipdb/*.ini, see docs/chipdb.md). */
+/* libchipdump: the chip database (rows loaded from chipdb/ INI files, see docs/chipdb.md). */
 #ifndef CHIPDUMP_CHIPDB_H
 #define CHIPDUMP_CHIPDB_H
 
@@ -82,7 +82,7 @@ struct cd_chip {
 
 struct cd_chipdb;
 
-/** Create a database holding the rows compiled into the library (chipdb/*.ini). */
+/** Create a database holding the rows compiled into the library (the chipdb/ INI files). */
 int cd_chipdb_new_builtin(struct cd_chipdb **out);
 
 /** Create an empty database. */
