@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian 12 packages chipdump needs, only those that are missing.
+# Usage: scripts/deps.sh [build|all]   (run as root; otherwise prints the apt command)
+set -eu
+
+build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev"
+# flashrom is used by the benchmark (bench/) and, later, the libflashrom backend
+extra_pkgs="flashrom libflashrom-dev libusb-1.0-0-dev"
+
+case "${1:-build}" in
+build) want="$build_pkgs" ;;
+all) want="$build_pkgs $extra_pkgs" ;;
+*) echo "usage: $0 [build|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages:$missing" >&2
+    echo "run as root: apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends $missing || {
+    apt-get update
+    apt-get install -y --no-install-recommends $missing
+}
