@@ -46,7 +46,10 @@ struct cd_spi_model {
 struct cd_spi_model *cd_nor_model_new(const struct cd_chip *chip, uint8_t *array,
                                       uint8_t sr1_initial);
 
-/** Bytes of the SFDP area (header + parameter headers + BFPT) the NOR model serves for chip. */
+/**
+ * Bytes of the SFDP area (header + parameter headers + BFPT) the NOR model serves for chip.
+ * Writes at most max bytes to out and returns the full size (max 0, out NULL: size only).
+ */
 size_t cd_nor_model_sfdp(const struct cd_chip *chip, uint8_t *out, size_t max);
 
 /** Counters for tests: how many program / erase operations actually executed. */
