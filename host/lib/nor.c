@@ -129,9 +129,23 @@ int cd_nor_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd_
     if (need && need <= sizeof(sfdp) && cd_sfdp_parse(sfdp, need, &out->sfdp_chip) == CD_OK) {
         out->from_sfdp = true;
         out->chip = &out->sfdp_chip;
-        out->sfdp_chip.type = CD_CHIP_NOR;
-        memcpy(out->sfdp_chip.id, out->id, 3);
-        out->sfdp_chip.id_len = 3;
+        struct cd_chip *c = &out->sfdp_chip;
+        c->type = CD_CHIP_NOR;
+        memcpy(c->id, out->id, 3);
+        c->id_len = 3;
+        snprintf(out->sfdp_name, sizeof(out->sfdp_name), "SFDP-%02X%02X%02X", out->id[0],
+                 out->id[1], out->id[2]);
+        c->name = out->sfdp_name;
+        c->vendor = "unknown";
+        c->source = "JESD216 SFDP read from the chip";
+        /* a row with the same manufacturer byte names the vendor */
+        for (size_t i = 0; i < cd_chipdb_count(db); i++) {
+            const struct cd_chip *row = cd_chipdb_get(db, i);
+            if (row->id[0] == out->id[0] && row->id_len) {
+                c->vendor = row->vendor;
+                break;
+            }
+        }
         return CD_OK;
     }
     return cd_fail(CD_E_UNKNOWN_CHIP,

@@ -25,6 +25,7 @@ struct cd_probe {
     size_t nmatches;
     bool from_sfdp;                /* geometry came from SFDP, not the database */
     struct cd_chip sfdp_chip;      /* storage for the SFDP-derived row */
+    char sfdp_name[32];            /* its name: "SFDP-<ID>" */
 };
 
 /**
