@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [build|all]   (run as root; otherwise prints the apt command)
 set -eu
 
-build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev"
+build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev python3"
 # flashrom is used by the benchmark (bench/) and, later, the libflashrom backend
 extra_pkgs="flashrom libflashrom-dev libusb-1.0-0-dev"
 
