@@ -28,7 +28,7 @@ check: deps
 
 bench: all
 	@sh scripts/deps.sh all
-	sh bench/read_vs_flashrom.sh
+	python3 bench/read_vs_flashrom.py build/chipdump 5
 
 format:
 	clang-format -i host/include/chipdump/*.h host/lib/*.[ch] host/lib/*/*.[ch] host/cli/*.[ch] tests/unit/*.[ch]
