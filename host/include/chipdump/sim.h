@@ -69,6 +69,10 @@ void cd_nor_model_get_stats(const struct cd_spi_model *m, struct cd_nor_model_st
 void cd_nor_protected_range(const struct cd_chip *chip, uint8_t sr1, uint64_t *start,
                             uint64_t *len);
 
+struct cd_programmer;
+/** The chip model behind a sim programmer (NULL for any other programmer), for tests. */
+struct cd_spi_model *cd_sim_model(struct cd_programmer *p);
+
 #ifdef __cplusplus
 }
 #endif

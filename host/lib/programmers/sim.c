@@ -169,6 +169,13 @@ static int map_image(struct sim *s, const char *path, const struct cd_chip *chip
     return CD_OK;
 }
 
+struct cd_spi_model *cd_sim_model(struct cd_programmer *p)
+{
+    if (!p || p->ops != &sim_ops)
+        return NULL;
+    return ((struct sim *)p->priv)->model;
+}
+
 static int parse_faults(const char *val, struct noise *n)
 {
     char kind[16];
