@@ -2,13 +2,13 @@
 #ifndef CHIPDUMP_CHIPDB_BUILTIN_H
 #define CHIPDUMP_CHIPDB_BUILTIN_H
 
-/* One chipdb/*.ini file: its base name ("winbond.ini") and its whole text. */
+/* One file of chipdb/ (an .ini file): its base name ("winbond.ini") and its whole text. */
 struct cd_builtin_file {
     const char *name;
     const char *text;
 };
 
-/* Every chipdb/*.ini in sorted order, terminated by {NULL, NULL}. */
+/* Every .ini file of chipdb/ in sorted order, terminated by {NULL, NULL}. */
 extern const struct cd_builtin_file cd_builtin_chipdb[];
 
 #endif

@@ -19,6 +19,10 @@ struct cd_chip_list {
     size_t nslot;
 };
 
+struct cd_chipdb {
+    struct cd_chip_list rows;
+};
+
 /* Make room for `extra` more rows so the next `extra` appends cannot fail. */
 int cd_chip_list_reserve(struct cd_chip_list *l, size_t extra);
 /* Append c (taking ownership; on failure c is not taken). */
@@ -32,9 +36,10 @@ void cd_chip_list_clear(struct cd_chip_list *l);
 void cd_chip_free(struct cd_chip *c);
 
 /*
- * Parse INI text (docs/chipdb.md) and append its rows to out. Returns CD_OK, or
- * CD_E_CHIPDB / CD_E_NOMEM with detail "ORIGIN:LINE: CHIP: field 'X': reason" for the first
- * problem in the text; rows appended before the error stay in out for the caller to free.
+ * Parse INI text (docs/chipdb.md) and append its rows to out, which should start empty (a
+ * name already in out is a section given twice). Returns CD_OK, or CD_E_CHIPDB / CD_E_NOMEM
+ * with detail "ORIGIN:LINE: CHIP: field 'X': reason" for the first problem in the text (lowest
+ * line); rows appended before the error stay in out for the caller to free.
  */
 int cd_chipdb_parse(const char *text, const char *origin, struct cd_chip_list *out);
 
