@@ -1,0 +1,976 @@
+/*
+ * SPI-NOR chip model: the single-I/O command set of a Winbond W25Q128JV / W25Q256JV or a
+ * Macronix MX25L25645G, clocked byte by byte over a caller-owned array (see sim.h).
+ *
+ * Sources, cited below by tag:
+ *   [W128]  Winbond W25Q128JV datasheet (instruction descriptions, status register,
+ *           "Status Register Memory Protection" table, AC characteristics)
+ *   [W256]  Winbond W25Q256JV datasheet (4-byte address mode, 4-byte instructions)
+ *   [MX]    Macronix MX25L25645G datasheet (4-byte mode, protected-area table, RES)
+ *   [J216B] JEDEC JESD216B, Serial Flash Discoverable Parameters (the BFPT layout); every bit
+ *           position used here was cross-checked against the field definitions in Linux
+ *           drivers/mtd/spi-nor/sfdp.{c,h}, Zephyr drivers/flash/jesd216.{c,h} and against the
+ *           SFDP dumps of real W25Q16JV / W25Q256JV / MX25L25645G parts.
+ *
+ * Model choices (where the datasheets leave room, or where the model simplifies):
+ *  - Time only moves in advance_ns(). Program, erase and WRSR start at CS# rise and keep WIP
+ *    set for the row's typical time; their effect on the array / status register is applied
+ *    when that time has passed (the data lands at the end, as on silicon where the cells
+ *    change during tPP/tSE). destroy() completes an operation still in progress, so a
+ *    file-backed image is never left half-written by a host that quit without polling.
+ *  - While WIP = 1 only RDSR (05h) and RDSR2 (35h) are answered [W128: "all instructions
+ *    except Read Status Register ... are ignored while BUSY"]; other commands clock in
+ *    nothing, MISO stays 0xFF, and stats.ignored_busy counts them. For tRST (30 us [W128])
+ *    after a reset no command at all is accepted.
+ *  - A command executes at CS# rise only if it is complete: one-byte commands (WREN, WRDI,
+ *    EN4B, EX4B, CE, 66h, 99h) and erases need CS# to rise right after their last opcode /
+ *    address byte [W128, MX: "CS# must go high exactly at the byte boundary ... otherwise
+ *    the instruction will not be executed"], PP needs at least one data byte, WRSR exactly
+ *    one or two data bytes. (At this byte-level interface CS# always rises on a byte
+ *    boundary.) Incomplete commands are dropped silently.
+ *  - A program/erase/WRSR without WEL, or a program/erase into a protected area, is dropped
+ *    and leaves WEL as it was (counted in ignored_no_wel / ignored_protect).
+ *  - RDID (9Fh) sends the row's ID bytes, then 0xFF (MISO undriven) however long the host
+ *    keeps clocking, so a host reading 6 bytes sees where the ID ends.
+ *  - RDSR2 (35h) always reads 0 (no QE/SRP1/CMP modelled; on Macronix 35h is really EQIO).
+ *    WRSR accepts SR1 or SR1+SR2; the SR2 byte is ignored.
+ *  - RDSFDP (5Ah) is answered for every row (also has_sfdp = no) so tests can use it; the
+ *    table is cd_nor_model_sfdp(), 0xFF past its end.
+ *  - READ in 3-byte mode on a chip over 16 MiB reads from the low 16 MiB (extended address
+ *    register = 0); the address counter then runs through the whole array and wraps from
+ *    the last byte to 0 [W128: "the address is automatically incremented to the next higher
+ *    address ... allowing a continuous stream of data"].
+ *  - Write suspend/resume, quad/dual I/O, QPI, deep power-down, OTP/security registers and
+ *    the WP#/HOLD# pins are not modelled.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chipdump/sim.h"
+
+/* Opcodes [W128, W256, MX] */
+#define OP_WRSR        0x01
+#define OP_PP          0x02
+#define OP_READ        0x03
+#define OP_WRDI        0x04
+#define OP_RDSR        0x05
+#define OP_WREN        0x06
+#define OP_FAST_READ   0x0b
+#define OP_FAST_READ4B 0x0c
+#define OP_PP4B        0x12
+#define OP_READ4B      0x13
+#define OP_RDSR2       0x35
+#define OP_RDSFDP      0x5a
+#define OP_CE_60       0x60
+#define OP_RSTEN       0x66
+#define OP_RST         0x99
+#define OP_RDID        0x9f
+#define OP_RES         0xab
+#define OP_EN4B        0xb7
+#define OP_CE_C7       0xc7
+#define OP_EX4B        0xe9
+
+/* Status register 1 [W128]: WIP (BUSY) bit 0, WEL bit 1, BP0.. from bit 2, TB bit 5 (bp3-tb),
+ * SRP0 / SRWD bit 7. */
+#define SR1_WIP      0x01
+#define SR1_WEL      0x02
+#define SR1_BP_SHIFT 2
+#define SR1_TB       0x20
+#define SR1_SRP      0x80
+
+#define NS_PER_US 1000ull
+#define NS_PER_MS 1000000ull
+
+/* tW, write status register time: 10 ms typical [W128]. */
+#define T_WRSR_NS (10 * NS_PER_MS)
+/* tRST, reset time: 30 us, no command accepted meanwhile [W128]. */
+#define T_RST_NS (30 * NS_PER_US)
+
+/* SFDP area: header (8) + one parameter header (8), BFPT at 0x30 like Macronix parts. */
+#define SFDP_BFPT_PTR    0x30
+#define SFDP_BFPT_DWORDS 16
+#define SFDP_LEN         (SFDP_BFPT_PTR + 4 * SFDP_BFPT_DWORDS)
+
+enum cmd {
+    CMD_NONE, /* unknown or ignored: clock bytes, drive nothing */
+    CMD_RDID,
+    CMD_RDSR,
+    CMD_RDSR2,
+    CMD_RES,
+    CMD_RDSFDP,
+    CMD_READ,
+    CMD_WRSR,
+    CMD_WREN,
+    CMD_WRDI,
+    CMD_PP,
+    CMD_ERASE,
+    CMD_CE,
+    CMD_EN4B,
+    CMD_EX4B,
+    CMD_RSTEN,
+    CMD_RST,
+};
+
+enum phase { PH_IDLE, PH_OPCODE, PH_ADDR, PH_DUMMY, PH_DATA };
+
+enum busy_op { BUSY_NONE, BUSY_PROGRAM, BUSY_ERASE, BUSY_WRSR };
+
+struct nor_model {
+    struct cd_spi_model base;
+    const struct cd_chip *chip;
+    uint8_t *array;
+    uint64_t size;
+    uint32_t page_size;
+
+    /* chip state */
+    uint8_t sr1;    /* non-volatile bits only (BP, TB, SRP); WIP/WEL are below */
+    uint8_t sr1_rw; /* bits WRSR may change */
+    bool wel;       /* write enable latch */
+    bool addr4;     /* 4-byte address mode */
+    bool rst_armed; /* 66h was the previous command */
+    uint8_t res_id; /* ABh device ID */
+
+    /* virtual time and the operation in progress */
+    uint64_t now_ns, busy_until_ns, reset_until_ns;
+    enum busy_op busy;
+    uint64_t busy_addr, busy_len; /* page base (program) or block (erase) */
+    uint8_t busy_sr1;             /* WRSR: the value to store */
+
+    /* the transaction under CS# */
+    bool selected;
+    enum phase phase;
+    enum cmd cmd;
+    unsigned addr_len, addr_got, dummy;
+    uint64_t addr;       /* address latched, then the running array / SFDP offset */
+    uint64_t data_count; /* bytes clocked in the data phase */
+    int erase_idx;
+    uint8_t wrsr_in[2];
+    uint8_t *page_buf; /* PP data, 0xFF where not sent; page_size bytes */
+
+    uint8_t sfdp[SFDP_LEN];
+    struct cd_nor_model_stats st;
+};
+
+/* ---- timing: the row's typical times, or the docs/chipdb.md defaults when 0 ---- */
+
+static uint64_t pp_typ_us(const struct cd_chip *c)
+{
+    return c->pp_typ_us ? c->pp_typ_us : 700;
+}
+
+static uint64_t pp_max_us(const struct cd_chip *c)
+{
+    return c->pp_max_us ? c->pp_max_us : 5000;
+}
+
+static uint64_t erase_typ_ms(const struct cd_erase_type *e)
+{
+    if (e->typ_ms)
+        return e->typ_ms;
+    if (e->size <= 4096)
+        return 50;
+    if (e->size <= 32768)
+        return 150;
+    return 200 * ((e->size + 65535) / 65536);
+}
+
+static uint64_t erase_max_ms(const struct cd_erase_type *e)
+{
+    if (e->max_ms)
+        return e->max_ms;
+    if (e->size <= 4096)
+        return 400;
+    if (e->size <= 32768)
+        return 1600;
+    return 2000 * ((e->size + 65535) / 65536);
+}
+
+/* Default chip erase: 1 s typical, 4 s maximum per MiB (docs/chipdb.md). */
+static uint64_t chip_erase_typ_ms(const struct cd_chip *c)
+{
+    if (c->chip_erase_typ_ms)
+        return c->chip_erase_typ_ms;
+    uint64_t ms = (c->size * 1000) >> 20;
+    return ms < 100 ? 100 : ms;
+}
+
+static uint64_t chip_erase_max_ms(const struct cd_chip *c)
+{
+    if (c->chip_erase_max_ms)
+        return c->chip_erase_max_ms;
+    uint64_t ms = (c->size * 4000) >> 20;
+    return ms < 400 ? 400 : ms;
+}
+
+static bool is_pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+static unsigned log2_u64(uint64_t v)
+{
+    unsigned n = 0;
+    while (v > 1) {
+        v >>= 1;
+        n++;
+    }
+    return n;
+}
+
+/* ---- block protection ---- */
+
+void cd_nor_protected_range(const struct cd_chip *chip, uint8_t sr1, uint64_t *start, uint64_t *len)
+{
+    uint64_t size = chip->size, n = 0;
+    bool bottom = false;
+    unsigned bp;
+
+    switch (chip->bp_bits) {
+    case 2:
+        /* BP1..0: 1 = upper 1/4, 2 = upper 1/2, 3 = all (docs/chipdb.md `bp2`). */
+        bp = (sr1 >> SR1_BP_SHIFT) & 3;
+        n = bp == 0 ? 0 : bp == 1 ? size / 4 : bp == 2 ? size / 2 : size;
+        break;
+    case 3:
+        /* [W128] protection table with CMP = 0, SEC = 0: BP2..0 = 1..6 protect the upper
+         * (TB = 0) or lower (TB = 1) 1/64 .. 1/2 of the array (256 KiB .. 8 MiB on 16 MiB),
+         * 7 protects everything. */
+        bp = (sr1 >> SR1_BP_SHIFT) & 7;
+        bottom = chip->has_tb && (sr1 & SR1_TB);
+        n = bp == 0 ? 0 : bp == 7 ? size : size >> (7 - bp);
+        break;
+    case 4:
+        /* [MX] protected-area table: BP3..0 = n protects the top 2^(n-1) 64 KiB blocks
+         * (0001 = block 511 only ... 1001 = upper half), capped at the whole array; 1111 is
+         * always all. */
+        bp = (sr1 >> SR1_BP_SHIFT) & 15;
+        if (bp == 15)
+            n = size;
+        else if (bp)
+            n = (65536ull << (bp - 1)) > size ? size : 65536ull << (bp - 1);
+        break;
+    default:
+        break;
+    }
+    *start = bottom ? 0 : size - n;
+    *len = n;
+}
+
+static bool range_protected(const struct nor_model *m, uint64_t addr, uint64_t len)
+{
+    uint64_t ps, pl;
+    cd_nor_protected_range(m->chip, m->sr1, &ps, &pl);
+    return pl && addr < ps + pl && ps < addr + len;
+}
+
+/* ---- SFDP (JESD216B) ---- */
+
+/*
+ * A typical time t (in the unit of units[0]) as JESD216 "count + units": count is
+ * count_bits wide and stores N - 1, the unit index sits right above it. The smallest unit
+ * that can hold t is used; t is rounded up.
+ */
+static uint32_t sfdp_time(uint64_t t, const uint32_t *units, unsigned nunits, unsigned count_bits)
+{
+    uint64_t max_count = 1ull << count_bits;
+    for (unsigned u = 0; u < nunits; u++) {
+        uint64_t cnt = (t + units[u] - 1) / units[u];
+        if (cnt == 0)
+            cnt = 1;
+        if (cnt <= max_count || u == nunits - 1) {
+            if (cnt > max_count)
+                cnt = max_count;
+            return (uint32_t)(u << count_bits) | (uint32_t)(cnt - 1);
+        }
+    }
+    return 0;
+}
+
+/* JESD216 "maximum = 2 * (N + 1) * typical" multiplier N (4 bits), rounded up. */
+static uint32_t sfdp_mult(uint64_t typ, uint64_t max)
+{
+    if (!typ || max <= typ)
+        return 0;
+    uint64_t n = (max + 2 * typ - 1) / (2 * typ);
+    n = n ? n - 1 : 0;
+    return n > 15 ? 15 : (uint32_t)n;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+size_t cd_nor_model_sfdp(const struct cd_chip *chip, uint8_t *out, size_t max)
+{
+    uint8_t t[SFDP_LEN];
+    uint32_t dw[SFDP_BFPT_DWORDS + 1]; /* dw[1]..dw[16], numbered as in JESD216 */
+    unsigned nerase = chip->nerase < CD_MAX_ERASE_TYPES ? chip->nerase : CD_MAX_ERASE_TYPES;
+
+    memset(t, 0xff, sizeof(t));
+    /* SFDP header [J216B]: "SFDP" signature 0x50444653 LE, minor 6 / major 1 (JESD216B),
+     * NPH = number of parameter headers - 1 = 0, byte 7 unused (FFh). */
+    put_le32(t, 0x50444653);
+    t[4] = 6;
+    t[5] = 1;
+    t[6] = 0;
+    t[7] = 0xff;
+    /* Parameter header 0 = the BFPT: ID LSB 00h, minor 6, major 1, 16 DWORDs, 24-bit LE
+     * pointer, ID MSB FFh (ID FF00h). */
+    t[8] = 0x00;
+    t[9] = 6;
+    t[10] = 1;
+    t[11] = SFDP_BFPT_DWORDS;
+    t[12] = SFDP_BFPT_PTR & 0xff;
+    t[13] = (SFDP_BFPT_PTR >> 8) & 0xff;
+    t[14] = (SFDP_BFPT_PTR >> 16) & 0xff;
+    t[15] = 0xff;
+
+    /* DWORD1: bits 1:0 erase granularity (01 = 4 KiB erase available everywhere, 11 = not),
+     * bit 2 write granularity (1 = page buffer >= 64 bytes), bit 3 = 0 (status register is
+     * non-volatile, bit 4 then unused = 0), bits 7:5 unused (111), bits 15:8 the 4 KiB erase
+     * opcode (FFh if none), bit 16 1-1-2 read = 0, bits 18:17 address bytes (00 3-byte only,
+     * 01 3- or 4-byte, 10 4-byte only), bit 19 DTR = 0, bits 20/21/22 1-2-2 / 1-4-4 / 1-1-4
+     * reads = 0, bits 31:23 unused (all 1). */
+    uint8_t op4k = 0xff;
+    for (unsigned i = 0; i < nerase; i++)
+        if (chip->erase[i].size == 4096)
+            op4k = chip->erase[i].opcode;
+    uint32_t addr_bytes = 0;
+    if (chip->addr4 & CD_ADDR4_ONLY)
+        addr_bytes = 2;
+    else if (chip->addr4 & (CD_ADDR4_MODE | CD_ADDR4_OPCODES))
+        addr_bytes = 1;
+    dw[1] = 0xff800000u | (addr_bytes << 17) | ((uint32_t)op4k << 8) | 0xe0u |
+            (chip->page_size >= 64 ? 1u << 2 : 0) | (op4k != 0xff ? 0x1u : 0x3u);
+
+    /* DWORD2: density; bit 31 = 0 -> bits 30:0 = bits - 1 (<= 2 Gbit), bit 31 = 1 ->
+     * bits 30:0 = log2(bits). */
+    uint64_t bits = chip->size * 8;
+    if (bits <= (1ull << 31))
+        dw[2] = (uint32_t)(bits - 1);
+    else
+        dw[2] = 0x80000000u | log2_u64(bits);
+
+    /* DWORD3/4: 1-4-4 / 1-1-4 and 1-1-2 / 1-2-2 read settings; unsupported (DWORD1 bits 16,
+     * 20-22 are 0), so no opcode, no mode clocks, no wait states. */
+    dw[3] = 0;
+    dw[4] = 0;
+    /* DWORD5: bit 0 2-2-2 read, bit 4 4-4-4 read, both unsupported; the rest reserved (1). */
+    dw[5] = 0xffffffeeu;
+    /* DWORD6/7: 2-2-2 / 4-4-4 settings in bits 31:16 (none), bits 15:0 reserved. */
+    dw[6] = 0x0000ffffu;
+    dw[7] = 0x0000ffffu;
+
+    /* DWORD8/9: erase types 1..4 as 16-bit halves (DWORD8 low, DWORD8 high, DWORD9 low,
+     * DWORD9 high): size exponent N (2^N bytes, 0 = none) in the low byte, opcode in the high
+     * byte. The row's erase types in order; unused halves 0xFF00 (size 0, opcode FFh). */
+    uint16_t et[4] = {0xff00, 0xff00, 0xff00, 0xff00};
+    for (unsigned i = 0; i < nerase; i++)
+        if (is_pow2(chip->erase[i].size))
+            et[i] =
+                (uint16_t)(((unsigned)chip->erase[i].opcode << 8) | log2_u64(chip->erase[i].size));
+    dw[8] = et[0] | ((uint32_t)et[1] << 16);
+    dw[9] = et[2] | ((uint32_t)et[3] << 16);
+
+    /* DWORD10: bits 3:0 multiplier N (max erase time = 2 * (N + 1) * typical), then per erase
+     * type 1..4 a 7-bit typical time at bits 10:4, 17:11, 24:18, 31:25: 5-bit count (N + 1)
+     * and above it 2-bit units (00 1 ms, 01 16 ms, 10 128 ms, 11 1 s). The multiplier covers
+     * the slowest ratio of the row's erase types and the chip erase. */
+    static const uint32_t erase_units[] = {1, 16, 128, 1000};
+    uint32_t mult = sfdp_mult(chip_erase_typ_ms(chip), chip_erase_max_ms(chip));
+    dw[10] = 0;
+    for (unsigned i = 0; i < nerase; i++) {
+        const struct cd_erase_type *e = &chip->erase[i];
+        uint32_t mi = sfdp_mult(erase_typ_ms(e), erase_max_ms(e));
+        if (mi > mult)
+            mult = mi;
+        dw[10] |= sfdp_time(erase_typ_ms(e), erase_units, 4, 5) << (4 + 7 * i);
+    }
+    dw[10] |= mult;
+
+    /* DWORD11: bits 3:0 program multiplier N (max = 2 * (N + 1) * typical), bits 7:4 page size
+     * exponent, bits 12:8 page program count + bit 13 units (8 us / 64 us), bits 17:14 first
+     * byte program count + bit 18 units (1 us / 8 us), bits 22:19 additional byte count +
+     * bit 23 units (1 us / 8 us), bits 28:24 chip erase count + bits 30:29 units (16 ms,
+     * 256 ms, 4 s, 64 s), bit 31 reserved (1). Byte program times are not in the row: the
+     * W25Q128JV tBP1 (30 us) and tBP2 (2.5 us, rounded up to 3 us) are used. */
+    static const uint32_t pp_units[] = {8, 64};
+    static const uint32_t byte_units[] = {1, 8};
+    static const uint32_t ce_units[] = {16, 256, 4000, 64000};
+    unsigned page_exp = log2_u64(chip->page_size);
+    dw[11] = 0x80000000u | sfdp_mult(pp_typ_us(chip), pp_max_us(chip)) |
+             ((uint32_t)(page_exp > 15 ? 15 : page_exp) << 4) |
+             (sfdp_time(pp_typ_us(chip), pp_units, 2, 5) << 8) |
+             (sfdp_time(30, byte_units, 2, 4) << 14) | (sfdp_time(3, byte_units, 2, 4) << 19) |
+             (sfdp_time(chip_erase_typ_ms(chip), ce_units, 4, 5) << 24);
+
+    /* DWORD12: bit 31 = 1, program/erase suspend not supported (other fields unused).
+     * DWORD13: suspend / resume opcodes, unused. */
+    dw[12] = 0xffffffffu;
+    dw[13] = 0xffffffffu;
+    /* DWORD14: bit 31 = 1, deep power-down not supported (opcode/delay fields unused);
+     * bits 7:2 busy polling: bit 2 = legacy RDSR 05h WIP polling, bit 3 (flag status 70h)
+     * = 0, bits 7:4 reserved (1); bits 1:0 reserved (1). */
+    dw[14] = 0xfffffff7u;
+    /* DWORD15: bits 31:24 reserved (1); bit 23 HOLD disable = 0; bits 22:20 QER = 000 (no QE
+     * bit: no quad modes are modelled); 0-4-4 (bit 9, methods 19:10) and 4-4-4 (8:0) none. */
+    dw[15] = 0xff000000u;
+    /* DWORD16: bits 31:24 enter 4-byte addressing: bit 24 B7h (no WREN), bit 29 dedicated
+     * 4-byte instruction set, bit 30 always 4-byte, bit 31 reserved (1); bits 23:14 exit:
+     * bit 14 E9h (no WREN), bit 20 software reset, bit 21 power cycle, bits 23:22 reserved
+     * (1); bits 13:8 soft reset: bit 12 = 66h then 99h; bit 7 reserved (1); bits 6:0 status
+     * register 1: bit 0 = non-volatile, written after WREN 06h. */
+    uint32_t d16 = 0x80000000u | (3u << 22) | (1u << 12) | 0x80u | 0x01u;
+    if ((chip->addr4 & CD_ADDR4_MODE) && !(chip->addr4 & CD_ADDR4_ONLY))
+        d16 |= (1u << 24) | (1u << 14) | (1u << 20) | (1u << 21);
+    if (chip->addr4 & CD_ADDR4_OPCODES)
+        d16 |= 1u << 29;
+    if (chip->addr4 & CD_ADDR4_ONLY)
+        d16 |= 1u << 30;
+    dw[16] = d16;
+
+    for (unsigned i = 1; i <= SFDP_BFPT_DWORDS; i++)
+        put_le32(t + SFDP_BFPT_PTR + 4 * (i - 1), dw[i]);
+
+    if (out && max)
+        memcpy(out, t, max < sizeof(t) ? max : sizeof(t));
+    return sizeof(t);
+}
+
+/* ---- operations ---- */
+
+static uint8_t status1(const struct nor_model *m)
+{
+    return (uint8_t)(m->sr1 | (m->busy != BUSY_NONE ? SR1_WIP : 0) | (m->wel ? SR1_WEL : 0));
+}
+
+static void start_busy(struct nor_model *m, enum busy_op op, uint64_t ns)
+{
+    m->busy = op;
+    m->busy_until_ns = m->now_ns + ns;
+}
+
+/* The operation in progress ends: its effect lands, WEL clears [W128: "the Write Enable
+ * Latch (WEL) bit is cleared to 0 when the operation is finished"]. */
+static void finish_busy(struct nor_model *m)
+{
+    switch (m->busy) {
+    case BUSY_PROGRAM: {
+        /* Program can only clear bits: each cell goes from 1 to 0, never back. */
+        uint8_t *dst = m->array + m->busy_addr;
+        for (uint32_t i = 0; i < m->page_size; i++)
+            dst[i] &= m->page_buf[i];
+        break;
+    }
+    case BUSY_ERASE:
+        memset(m->array + m->busy_addr, 0xff, m->busy_len);
+        break;
+    case BUSY_WRSR:
+        m->sr1 = m->busy_sr1;
+        break;
+    case BUSY_NONE:
+        return;
+    }
+    m->busy = BUSY_NONE;
+    m->wel = false;
+}
+
+static void do_program(struct nor_model *m)
+{
+    uint64_t base = m->addr & ~(uint64_t)(m->page_size - 1);
+    if (!m->wel) {
+        m->st.ignored_no_wel++;
+        return;
+    }
+    /* [W128] "will not be executed if the addressed page is protected" */
+    if (range_protected(m, base, m->page_size)) {
+        m->st.ignored_protect++;
+        return;
+    }
+    m->busy_addr = base;
+    m->st.page_programs++;
+    start_busy(m, BUSY_PROGRAM, pp_typ_us(m->chip) * NS_PER_US);
+}
+
+static void do_erase(struct nor_model *m)
+{
+    const struct cd_erase_type *e = &m->chip->erase[m->erase_idx];
+    /* Any address inside the sector / block selects it. */
+    uint64_t base = m->addr & ~(uint64_t)(e->size - 1);
+    if (!m->wel) {
+        m->st.ignored_no_wel++;
+        return;
+    }
+    /* [W128, MX] an erase touching a protected area is not executed. */
+    if (range_protected(m, base, e->size)) {
+        m->st.ignored_protect++;
+        return;
+    }
+    m->busy_addr = base;
+    m->busy_len = e->size;
+    if (e->size == 4096)
+        m->st.erases_4k++;
+    else if (e->size == 32768)
+        m->st.erases_32k++;
+    else if (e->size == 65536)
+        m->st.erases_64k++;
+    start_busy(m, BUSY_ERASE, erase_typ_ms(e) * NS_PER_MS);
+}
+
+static void do_chip_erase(struct nor_model *m)
+{
+    uint64_t ps, pl;
+    if (!m->wel) {
+        m->st.ignored_no_wel++;
+        return;
+    }
+    /* [W128] "will not be executed if any memory region is protected"; [MX] only when all
+     * BP bits are 0. Both come to: ignored when the BP bits protect anything. */
+    cd_nor_protected_range(m->chip, m->sr1, &ps, &pl);
+    if (pl) {
+        m->st.ignored_protect++;
+        return;
+    }
+    m->busy_addr = 0;
+    m->busy_len = m->size;
+    m->st.chip_erases++;
+    start_busy(m, BUSY_ERASE, chip_erase_typ_ms(m->chip) * NS_PER_MS);
+}
+
+static void do_wrsr(struct nor_model *m)
+{
+    if (!m->wel) {
+        m->st.ignored_no_wel++;
+        return;
+    }
+    m->busy_sr1 = (uint8_t)((m->sr1 & ~m->sr1_rw) | (m->wrsr_in[0] & m->sr1_rw));
+    start_busy(m, BUSY_WRSR, T_WRSR_NS);
+}
+
+/* Software reset [W128]: volatile state back to power-on (WEL 0, address mode default), the
+ * non-volatile status bits stay; the chip then ignores commands for tRST. */
+static void do_reset(struct nor_model *m)
+{
+    m->wel = false;
+    m->addr4 = (m->chip->addr4 & CD_ADDR4_ONLY) != 0;
+    m->reset_until_ns = m->now_ns + T_RST_NS;
+}
+
+/* ---- the byte protocol ---- */
+
+static unsigned cur_addr_len(const struct nor_model *m)
+{
+    return m->addr4 ? 4 : 3;
+}
+
+/* Decode an opcode into the command it starts (CMD_NONE if the chip does not know it). */
+static enum cmd decode(struct nor_model *m, uint8_t op, bool rst_armed)
+{
+    const struct cd_chip *c = m->chip;
+    bool ops4 = (c->addr4 & CD_ADDR4_OPCODES) != 0;
+
+    m->addr_len = 0;
+    m->dummy = 0;
+    switch (op) {
+    case OP_RDID:
+        return CMD_RDID;
+    case OP_RDSR:
+        return CMD_RDSR;
+    case OP_RDSR2:
+        return CMD_RDSR2;
+    case OP_WRSR:
+        return CMD_WRSR;
+    case OP_WREN:
+        return CMD_WREN;
+    case OP_WRDI:
+        return CMD_WRDI;
+    case OP_READ:
+        m->addr_len = cur_addr_len(m);
+        return CMD_READ;
+    case OP_FAST_READ:
+        m->addr_len = cur_addr_len(m);
+        m->dummy = 1;
+        return CMD_READ;
+    case OP_PP:
+        m->addr_len = cur_addr_len(m);
+        return CMD_PP;
+    case OP_RDSFDP:
+        /* Always 3 address bytes + 8 dummy clocks, whatever the address mode [J216B]. */
+        m->addr_len = 3;
+        m->dummy = 1;
+        return CMD_RDSFDP;
+    case OP_RES:
+        /* ABh + 3 dummy bytes, then the device ID, repeated [W128]. */
+        m->dummy = 3;
+        return CMD_RES;
+    case OP_RSTEN:
+        return CMD_RSTEN;
+    case OP_RST:
+        /* Reset must follow Reset Enable directly [W128]. */
+        return rst_armed ? CMD_RST : CMD_NONE;
+    case OP_CE_C7:
+    case OP_CE_60:
+        /* Both opcodes are chip erase on W25Q and MX25L parts [W128, MX]. */
+        return c->chip_erase_opcode ? CMD_CE : CMD_NONE;
+    default:
+        break;
+    }
+    if (ops4) {
+        switch (op) {
+        case OP_READ4B:
+            m->addr_len = 4;
+            return CMD_READ;
+        case OP_FAST_READ4B:
+            m->addr_len = 4;
+            m->dummy = 1;
+            return CMD_READ;
+        case OP_PP4B:
+            m->addr_len = 4;
+            return CMD_PP;
+        default:
+            break;
+        }
+    }
+    if (c->addr4 & CD_ADDR4_MODE) {
+        if (op == OP_EN4B)
+            return CMD_EN4B;
+        if (op == OP_EX4B && !(c->addr4 & CD_ADDR4_ONLY))
+            return CMD_EX4B;
+    }
+    for (unsigned i = 0; i < c->nerase; i++) {
+        if (op == c->erase[i].opcode) {
+            m->erase_idx = (int)i;
+            m->addr_len = cur_addr_len(m);
+            return CMD_ERASE;
+        }
+        if (ops4 && c->erase[i].opcode4 && op == c->erase[i].opcode4) {
+            m->erase_idx = (int)i;
+            m->addr_len = 4;
+            return CMD_ERASE;
+        }
+    }
+    return CMD_NONE;
+}
+
+static void enter_data(struct nor_model *m)
+{
+    m->phase = PH_DATA;
+    m->data_count = 0;
+    switch (m->cmd) {
+    case CMD_PP:
+        memset(m->page_buf, 0xff, m->page_size);
+        /* fall through */
+    case CMD_READ:
+    case CMD_ERASE:
+        /* Address bits above the array are don't-care. */
+        m->addr %= m->size;
+        break;
+    default:
+        break;
+    }
+}
+
+static void after_opcode(struct nor_model *m, uint8_t op)
+{
+    bool rst_armed = m->rst_armed;
+    m->rst_armed = false;
+
+    enum cmd c = decode(m, op, rst_armed);
+    if (c != CMD_NONE) {
+        bool status_read = c == CMD_RDSR || c == CMD_RDSR2;
+        if (m->now_ns < m->reset_until_ns || (m->busy != BUSY_NONE && !status_read)) {
+            m->st.ignored_busy++;
+            c = CMD_NONE;
+        }
+    }
+    m->cmd = c;
+    m->addr = 0;
+    m->addr_got = 0;
+    if (c == CMD_NONE) {
+        m->addr_len = 0;
+        m->dummy = 0;
+    }
+    if (m->addr_len)
+        m->phase = PH_ADDR;
+    else if (m->dummy)
+        m->phase = PH_DUMMY;
+    else
+        enter_data(m);
+}
+
+static void fill(uint8_t *miso, uint8_t v, size_t n)
+{
+    if (miso)
+        memset(miso, v, n);
+}
+
+/* The data phase: n bytes; reads are block copies, so streaming a whole chip is cheap. */
+static void data_phase(struct nor_model *m, const uint8_t *mosi, uint8_t *miso, size_t n)
+{
+    uint64_t pos = m->data_count;
+    m->data_count += n;
+
+    switch (m->cmd) {
+    case CMD_READ:
+        while (n) {
+            uint64_t chunk = m->size - m->addr;
+            if (chunk > n)
+                chunk = n;
+            if (miso) {
+                memcpy(miso, m->array + m->addr, chunk);
+                miso += chunk;
+            }
+            n -= chunk;
+            m->addr += chunk;
+            if (m->addr == m->size)
+                m->addr = 0; /* wrap from the last byte to address 0 */
+        }
+        return;
+    case CMD_RDSR:
+        fill(miso, status1(m), n); /* read continuously [W128] */
+        return;
+    case CMD_RDSR2:
+        fill(miso, 0, n);
+        return;
+    case CMD_RES:
+        fill(miso, m->res_id, n);
+        return;
+    case CMD_RDID:
+        if (miso)
+            for (size_t i = 0; i < n; i++)
+                miso[i] = pos + i < m->chip->id_len ? m->chip->id[pos + i] : 0xff;
+        return;
+    case CMD_RDSFDP:
+        if (miso)
+            for (size_t i = 0; i < n; i++)
+                miso[i] = m->addr + i < SFDP_LEN ? m->sfdp[m->addr + i] : 0xff;
+        m->addr += n;
+        return;
+    case CMD_PP: {
+        /* [W128] "If more than 256 bytes are sent, the addressing will wrap to the beginning
+         * of the page and overwrite previously sent data": a ring over the page buffer. */
+        uint32_t mask = m->page_size - 1;
+        uint64_t col = (m->addr & mask) + pos;
+        for (size_t i = 0; i < n; i++)
+            m->page_buf[(col + i) & mask] = mosi ? mosi[i] : 0xff;
+        fill(miso, 0xff, n);
+        return;
+    }
+    case CMD_WRSR:
+        for (size_t i = 0; i < n && pos + i < 2; i++)
+            m->wrsr_in[pos + i] = mosi ? mosi[i] : 0xff;
+        fill(miso, 0xff, n);
+        return;
+    default:
+        fill(miso, 0xff, n);
+        return;
+    }
+}
+
+static void nor_select(struct cd_spi_model *base)
+{
+    struct nor_model *m = (struct nor_model *)base;
+    /* A select without deselect (CS# glitch) abandons the previous transaction. */
+    m->selected = true;
+    m->phase = PH_OPCODE;
+    m->cmd = CMD_NONE;
+}
+
+static void nor_xfer(struct cd_spi_model *base, const uint8_t *mosi, uint8_t *miso, size_t n)
+{
+    struct nor_model *m = (struct nor_model *)base;
+
+    if (!m->selected) {
+        fill(miso, 0xff, n); /* CS# high: the chip ignores the clock */
+        return;
+    }
+    while (n) {
+        size_t k = 1;
+        uint8_t in = mosi ? mosi[0] : 0xff;
+        switch (m->phase) {
+        case PH_OPCODE:
+            fill(miso, 0xff, 1);
+            after_opcode(m, in);
+            break;
+        case PH_ADDR:
+            fill(miso, 0xff, 1);
+            m->addr = (m->addr << 8) | in;
+            if (++m->addr_got == m->addr_len) {
+                if (m->dummy)
+                    m->phase = PH_DUMMY;
+                else
+                    enter_data(m);
+            }
+            break;
+        case PH_DUMMY:
+            k = n < m->dummy ? n : m->dummy;
+            fill(miso, 0xff, k);
+            m->dummy -= (unsigned)k;
+            if (!m->dummy)
+                enter_data(m);
+            break;
+        case PH_DATA:
+            k = n;
+            data_phase(m, mosi, miso, n);
+            break;
+        case PH_IDLE:
+            k = n;
+            fill(miso, 0xff, n);
+            break;
+        }
+        if (mosi)
+            mosi += k;
+        if (miso)
+            miso += k;
+        n -= k;
+    }
+}
+
+static void nor_deselect(struct cd_spi_model *base)
+{
+    struct nor_model *m = (struct nor_model *)base;
+    if (!m->selected)
+        return;
+    m->selected = false;
+
+    /* exact: CS# rose right after the last opcode/address byte (no extra bytes) */
+    bool in_data = m->phase == PH_DATA;
+    bool exact = in_data && m->data_count == 0;
+    switch (m->cmd) {
+    case CMD_WREN:
+        if (exact)
+            m->wel = true;
+        break;
+    case CMD_WRDI:
+        if (exact)
+            m->wel = false;
+        break;
+    case CMD_EN4B:
+        if (exact)
+            m->addr4 = true;
+        break;
+    case CMD_EX4B:
+        if (exact)
+            m->addr4 = false;
+        break;
+    case CMD_RSTEN:
+        if (exact)
+            m->rst_armed = true;
+        break;
+    case CMD_RST:
+        if (exact)
+            do_reset(m);
+        break;
+    case CMD_WRSR:
+        if (in_data && (m->data_count == 1 || m->data_count == 2))
+            do_wrsr(m);
+        break;
+    case CMD_PP:
+        if (in_data && m->data_count >= 1)
+            do_program(m);
+        break;
+    case CMD_ERASE:
+        if (exact)
+            do_erase(m);
+        break;
+    case CMD_CE:
+        if (exact)
+            do_chip_erase(m);
+        break;
+    default:
+        break;
+    }
+    m->cmd = CMD_NONE;
+    m->phase = PH_IDLE;
+}
+
+static void nor_advance_ns(struct cd_spi_model *base, uint64_t ns)
+{
+    struct nor_model *m = (struct nor_model *)base;
+    m->now_ns = ns > UINT64_MAX - m->now_ns ? UINT64_MAX : m->now_ns + ns;
+    if (m->busy != BUSY_NONE && m->now_ns >= m->busy_until_ns)
+        finish_busy(m);
+}
+
+static void nor_destroy(struct cd_spi_model *base)
+{
+    struct nor_model *m = (struct nor_model *)base;
+    if (!m)
+        return;
+    finish_busy(m);
+    free(m->page_buf);
+    free(m);
+}
+
+static const struct cd_spi_model_ops nor_ops = {
+    .select = nor_select,
+    .xfer = nor_xfer,
+    .deselect = nor_deselect,
+    .advance_ns = nor_advance_ns,
+    .destroy = nor_destroy,
+};
+
+static bool row_ok(const struct cd_chip *c)
+{
+    if (c->type != CD_CHIP_NOR || c->size == 0 || c->size > (1ull << 32))
+        return false;
+    if (!is_pow2(c->page_size) || c->page_size > c->size || c->size % c->page_size)
+        return false;
+    if (c->id_len > CD_MAX_ID_LEN || c->nerase > CD_MAX_ERASE_TYPES)
+        return false;
+    for (unsigned i = 0; i < c->nerase; i++) {
+        uint32_t s = c->erase[i].size;
+        if (!is_pow2(s) || s > c->size || c->size % s)
+            return false;
+    }
+    return c->bp_bits == 0 || (c->bp_bits >= 2 && c->bp_bits <= 4);
+}
+
+struct cd_spi_model *cd_nor_model_new(const struct cd_chip *chip, uint8_t *array,
+                                      uint8_t sr1_initial)
+{
+    if (!chip || !array || !row_ok(chip))
+        return NULL;
+    struct nor_model *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->page_buf = malloc(chip->page_size);
+    if (!m->page_buf) {
+        free(m);
+        return NULL;
+    }
+    m->base.ops = &nor_ops;
+    m->chip = chip;
+    m->array = array;
+    m->size = chip->size;
+    m->page_size = chip->page_size;
+
+    m->sr1_rw = (uint8_t)((((1u << chip->bp_bits) - 1) << SR1_BP_SHIFT) | SR1_SRP);
+    if (chip->bp_bits == 3 && chip->has_tb)
+        m->sr1_rw |= SR1_TB;
+    m->sr1 = sr1_initial & m->sr1_rw;
+    m->addr4 = (chip->addr4 & CD_ADDR4_ONLY) != 0;
+    /* RES device ID: one less than the RDID capacity byte on W25Q (EF4018 -> 17h) [W128] and
+     * MX25L (C22019 -> 18h) [MX] parts. */
+    m->res_id = chip->id_len >= 3 ? (uint8_t)(chip->id[2] - 1) : 0xff;
+    m->phase = PH_IDLE;
+    cd_nor_model_sfdp(chip, m->sfdp, sizeof(m->sfdp));
+    return &m->base;
+}
+
+void cd_nor_model_get_stats(const struct cd_spi_model *base, struct cd_nor_model_stats *st)
+{
+    if (!st)
+        return;
+    if (!base || base->ops != &nor_ops) {
+        memset(st, 0, sizeof(*st));
+        return;
+    }
+    *st = ((const struct nor_model *)base)->st;
+}
