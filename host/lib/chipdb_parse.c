@@ -907,9 +907,9 @@ static char *read_line(char *buf, int num, void *stream)
 /* Cut an inline '#' comment (inih only knows ';'), like inih: only after white space. */
 static void cut_hash_comment(char *v)
 {
-    for (char *q = v + 1; *q && q[-1]; q++) {
-        if (*q == '#' && is_space(q[-1])) {
-            *q = '\0';
+    for (size_t i = 1; v[0] && v[i]; i++) {
+        if (v[i] == '#' && is_space(v[i - 1])) {
+            v[i] = '\0';
             break;
         }
     }
