@@ -9,8 +9,9 @@
  *   [MX]    Macronix MX25L25645G datasheet (4-byte mode, protected-area table, RES)
  *   [J216B] JEDEC JESD216B, Serial Flash Discoverable Parameters (the BFPT layout); every bit
  *           position used here was cross-checked against the field definitions in Linux
- *           drivers/mtd/spi-nor/sfdp.{c,h}, Zephyr drivers/flash/jesd216.{c,h} and against the
- *           SFDP dumps of real W25Q16JV / W25Q256JV / MX25L25645G parts.
+ *           drivers/mtd/spi-nor/sfdp.{c,h}, Zephyr drivers/flash/jesd216.{c,h}, the
+ *           ChromiumOS EC SFDP header (DWORD10-16 field tables) and the SFDP dumps of real
+ *           W25Q16JV / W25Q256JV / MX25L25645G parts.
  *
  * Model choices (where the datasheets leave room, or where the model simplifies):
  *  - Time only moves in advance_ns(). Program, erase and WRSR start at CS# rise and keep WIP
@@ -18,14 +19,14 @@
  *    when that time has passed (the data lands at the end, as on silicon where the cells
  *    change during tPP/tSE). destroy() completes an operation still in progress, so a
  *    file-backed image is never left half-written by a host that quit without polling.
- *  - While WIP = 1 only RDSR (05h) and RDSR2 (35h) are answered [W128: "all instructions
- *    except Read Status Register ... are ignored while BUSY"]; other commands clock in
+ *  - While WIP = 1 only RDSR (05h) and RDSR2 (35h) are answered [W128: while BUSY the chip
+ *    ignores every instruction but the status reads and suspend]; other commands clock in
  *    nothing, MISO stays 0xFF, and stats.ignored_busy counts them. For tRST (30 us [W128])
  *    after a reset no command at all is accepted.
  *  - A command executes at CS# rise only if it is complete: one-byte commands (WREN, WRDI,
  *    EN4B, EX4B, CE, 66h, 99h) and erases need CS# to rise right after their last opcode /
- *    address byte [W128, MX: "CS# must go high exactly at the byte boundary ... otherwise
- *    the instruction will not be executed"], PP needs at least one data byte, WRSR exactly
+ *    address byte [W128, MX: if CS# does not rise exactly on that byte boundary the
+ *    instruction is not executed], PP needs at least one data byte, WRSR exactly
  *    one or two data bytes. (At this byte-level interface CS# always rises on a byte
  *    boundary.) Incomplete commands are dropped silently.
  *  - A program/erase/WRSR without WEL, or a program/erase into a protected area, is dropped
@@ -38,8 +39,8 @@
  *    table is cd_nor_model_sfdp(), 0xFF past its end.
  *  - READ in 3-byte mode on a chip over 16 MiB reads from the low 16 MiB (extended address
  *    register = 0); the address counter then runs through the whole array and wraps from
- *    the last byte to 0 [W128: "the address is automatically incremented to the next higher
- *    address ... allowing a continuous stream of data"].
+ *    the last byte to 0 [W128: READ auto-increments the address, so one command can stream
+ *    the whole array].
  *  - Write suspend/resume, quad/dual I/O, QPI, deep power-down, OTP/security registers and
  *    the WP#/HOLD# pins are not modelled.
  */
@@ -310,6 +311,8 @@ size_t cd_nor_model_sfdp(const struct cd_chip *chip, uint8_t *out, size_t max)
 {
     uint8_t t[SFDP_LEN];
     uint32_t dw[SFDP_BFPT_DWORDS + 1]; /* dw[1]..dw[16], numbered as in JESD216 */
+    if (!chip)
+        return 0;
     unsigned nerase = chip->nerase < CD_MAX_ERASE_TYPES ? chip->nerase : CD_MAX_ERASE_TYPES;
 
     memset(t, 0xff, sizeof(t));
@@ -456,8 +459,8 @@ static void start_busy(struct nor_model *m, enum busy_op op, uint64_t ns)
     m->busy_until_ns = m->now_ns + ns;
 }
 
-/* The operation in progress ends: its effect lands, WEL clears [W128: "the Write Enable
- * Latch (WEL) bit is cleared to 0 when the operation is finished"]. */
+/* The operation in progress ends: its effect lands, WEL clears [W128: WEL is reset when a
+ * program, erase or write-status cycle completes]. */
 static void finish_busy(struct nor_model *m)
 {
     switch (m->busy) {
@@ -488,7 +491,7 @@ static void do_program(struct nor_model *m)
         m->st.ignored_no_wel++;
         return;
     }
-    /* [W128] "will not be executed if the addressed page is protected" */
+    /* [W128] PP into a page protected by the BP/TB bits is not executed. */
     if (range_protected(m, base, m->page_size)) {
         m->st.ignored_protect++;
         return;
@@ -530,7 +533,7 @@ static void do_chip_erase(struct nor_model *m)
         m->st.ignored_no_wel++;
         return;
     }
-    /* [W128] "will not be executed if any memory region is protected"; [MX] only when all
+    /* [W128] CE is not executed if any region is protected by the BP bits; [MX] only when all
      * BP bits are 0. Both come to: ignored when the BP bits protect anything. */
     cd_nor_protected_range(m->chip, m->sr1, &ps, &pl);
     if (pl) {
@@ -753,8 +756,8 @@ static void data_phase(struct nor_model *m, const uint8_t *mosi, uint8_t *miso, 
         m->addr += n;
         return;
     case CMD_PP: {
-        /* [W128] "If more than 256 bytes are sent, the addressing will wrap to the beginning
-         * of the page and overwrite previously sent data": a ring over the page buffer. */
+        /* [W128] bytes past the end of the page wrap to its start and overwrite what was
+         * sent before, so of more than a page the last page_size bytes stay: a ring. */
         uint32_t mask = m->page_size - 1;
         uint64_t col = (m->addr & mask) + pos;
         for (size_t i = 0; i < n; i++)
