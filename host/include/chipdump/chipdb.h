@@ -54,7 +54,8 @@ struct cd_chip {
     uint16_t vmin_mv, vmax_mv;
     char *source; /* datasheet the row was taken from */
 
-    /* NOR */
+    /* NOR (NAND rows use erase[0] for the block erase: D8h, one block, t_erase, nerase = 1;
+     * and pp_typ_us/pp_max_us for PROGRAM EXECUTE) */
     struct cd_erase_type erase[CD_MAX_ERASE_TYPES]; /* ascending size, chip erase excluded */
     unsigned nerase;
     uint8_t chip_erase_opcode; /* C7h or 60h; 0 = none */
