@@ -15,18 +15,18 @@
 #include "chipdump/chipdump.h"
 
 static const char rows[] = "[TEST25Q16]\n"
-                           "vendor = Test\n type = nor\n id = EF 40 15\n size = 2M\n"
-                           "page = 256\n erase = 4K:20 32K:52 64K:D8\n voltage = 2.7-3.6\n"
-                           "protect = bp3-tb\n source = test\n"
+                           "vendor = Test\ntype = nor\nid = EF 40 15\nsize = 2M\n"
+                           "page = 256\nerase = 4K:20 32K:52 64K:D8\nvoltage = 2.7-3.6\n"
+                           "protect = bp3-tb\nsource = test\n"
                            "[TEST25Q256M]\n"
-                           "vendor = Test\n type = nor\n id = EF 40 19\n size = 32M\n"
-                           "page = 256\n erase = 4K:20 32K:52 64K:D8\n voltage = 2.7-3.6\n"
-                           "addr4 = mode\n source = test\n"
+                           "vendor = Test\ntype = nor\nid = EF 40 19\nsize = 32M\n"
+                           "page = 256\nerase = 4K:20 32K:52 64K:D8\nvoltage = 2.7-3.6\n"
+                           "addr4 = mode\nsource = test\n"
                            "[TEST25Q256O]\n"
-                           "vendor = Test\n type = nor\n id = C2 20 19\n size = 32M\n"
-                           "page = 256\n erase = 4K:20 32K:52 64K:D8\n"
-                           "erase4 = 4K:21 32K:5C 64K:DC\n voltage = 2.7-3.6\n"
-                           "addr4 = mode opcodes\n source = test\n";
+                           "vendor = Test\ntype = nor\nid = C2 20 19\nsize = 32M\n"
+                           "page = 256\nerase = 4K:20 32K:52 64K:D8\n"
+                           "erase4 = 4K:21 32K:5C 64K:DC\nvoltage = 2.7-3.6\n"
+                           "addr4 = mode opcodes\nsource = test\n";
 
 /* ---- a recording programmer in front of the sim ---- */
 struct rec {
