@@ -208,25 +208,9 @@ static bool parse_size(const char *s, uint64_t max, uint64_t *out)
 {
     char digits[24];
     size_t n = strlen(s);
-    unsigned shift = 0;
-    if (n > 1) {
-        switch (s[n - 1]) {
-        case 'K':
-        case 'k':
-            shift = 10;
-            break;
-        case 'M':
-        case 'm':
-            shift = 20;
-            break;
-        case 'G':
-        case 'g':
-            shift = 30;
-            break;
-        default:
-            break;
-        }
-    }
+    static const char units[] = "KkMmGg";
+    const char *suffix = n > 1 ? strchr(units, s[n - 1]) : NULL;
+    unsigned shift = suffix ? 10 * (unsigned)(1 + (suffix - units) / 2) : 0;
     if (shift)
         n--;
     if (n == 0 || n >= sizeof(digits))

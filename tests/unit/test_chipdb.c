@@ -231,6 +231,18 @@ static void test_parse_nor_addr4_and_defaults(void **state)
     assert_int_equal(c->bp_bits, 0);
     cd_chipdb_free(db);
 
+    /* size suffixes are powers of 1024, either case */
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } sizes[] = {{"1G", 1ull << 30}, {"2g", 2ull << 30}, {"512k", 512 * 1024}, {"65536", 65536}};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        db = db_from(nor_row(buf, sizeof(buf), "X25", "AB 12", sizes[i].text, "addr4 = only\n"));
+        assert_int_equal(cd_chipdb_get(db, 0)->size, sizes[i].bytes);
+        assert_int_equal(cd_chipdb_get(db, 0)->addr4, CD_ADDR4_ONLY);
+        cd_chipdb_free(db);
+    }
+
     db = db_from(nor_row(buf, sizeof(buf), "X25", "AB 12", "1M", ""));
     c = cd_chipdb_get(db, 0);
     assert_int_equal(c->bp_bits, 3); /* default bp3 */
