@@ -14,6 +14,7 @@
 #define OP_RDSR 0x05
 #define OP_WRSR 0x01
 #define OP_WREN 0x06
+#define OP_WRDI 0x04
 #define OP_READ 0x03
 #define OP_READ4B 0x13
 #define OP_PP 0x02
@@ -316,7 +317,12 @@ int cd_nor_open(struct cd_programmer *p, const struct cd_chip *chip, struct cd_f
             n->read_op = OP_READ4B;
             n->pp_op = OP_PP4B;
         } else if (chip->addr4 & CD_ADDR4_MODE) {
-            int r = cmd_op(p, OP_EN4B);
+            /* Micron N25Q/MT25Q want WREN before EN4B; others ignore it, WRDI undoes it. */
+            int r = cmd_op(p, OP_WREN);
+            if (!r)
+                r = cmd_op(p, OP_EN4B);
+            if (!r)
+                r = cmd_op(p, OP_WRDI);
             if (r) {
                 cd_flash_close(f);
                 return r;
