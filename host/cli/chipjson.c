@@ -88,7 +88,7 @@ void chip_print(FILE *out, const struct cd_chip *c)
         fprintf(out, "addressing: %s\n",
                 c->size > (1u << 24) || (c->addr4 & CD_ADDR4_ONLY)
                     ? (c->addr4 & CD_ADDR4_OPCODES ? "4-byte (dedicated opcodes)"
-                                                    : "4-byte (EN4B mode)")
+                                                   : "4-byte (EN4B mode)")
                     : "3-byte");
     } else {
         fprintf(out, "OOB:        %u bytes per page\n", c->oob_size);

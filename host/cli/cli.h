@@ -50,8 +50,7 @@ int cli_error(int err, const char *what);
 /** Exit status for a library error code. */
 int cli_status(int err);
 void cli_info(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cli_verbose(const struct cli *cli, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void cli_verbose(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Open the programmer, probe the chip, reconcile with --chip and open the flash driver. */
 int cli_open_device(struct cli *cli);

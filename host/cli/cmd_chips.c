@@ -48,8 +48,7 @@ static int list(struct cli *cli, const char *pattern)
                    "VOLTAGE");
         printf("%-20s %-12s %-4s %-12s %10s  %.2f-%.2f V\n", c->name, c->vendor,
                cd_chip_type_name(c->type), cd_chip_id_hex(c, id, sizeof(id)),
-               cli_human_size(c->size, sz, sizeof(sz)), c->vmin_mv / 1000.0,
-               c->vmax_mv / 1000.0);
+               cli_human_size(c->size, sz, sizeof(sz)), c->vmin_mv / 1000.0, c->vmax_mv / 1000.0);
     }
     if (arr) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
@@ -83,10 +82,8 @@ static int show(struct cli *cli, const char *name)
 static void report(void *user, const struct cd_chip *c, const char *msg)
 {
     (void)user;
-    if (c && c->origin_file)
-        fprintf(stderr, "%s:%d: %s: %s\n", c->origin_file, c->origin_line, c->name, msg);
-    else
-        fprintf(stderr, "%s: %s\n", c ? c->name : "chipdb", msg);
+    (void)c; /* the message already names file:line and the chip */
+    fprintf(stderr, "%s\n", msg);
 }
 
 static int check(struct cli *cli)

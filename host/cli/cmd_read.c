@@ -34,8 +34,8 @@ int cmd_read(struct cli *cli)
 
     struct cli_progress pr;
     cli_progress_init(&pr, cli, "read");
-    struct cd_read_opts opts = {.reads = cli->reads, .progress = cli_progress_cb,
-                                .progress_user = &pr};
+    struct cd_read_opts opts = {
+        .reads = cli->reads, .progress = cli_progress_cb, .progress_user = &pr};
     r = cd_read_range(cli->flash, range, buf, &opts, &res);
     cli_progress_done(&pr);
     if (r && r != CD_E_UNSTABLE) {

@@ -40,9 +40,8 @@ static int save_backup(struct cli *cli, struct cd_range range, const uint8_t *cu
         time_t t = time(NULL);
         struct tm tm;
         gmtime_r(&t, &tm);
-        snprintf(path, sizeof(path), "%s-backup-%04d%02d%02d-%02d%02d%02d.bin",
-                 cli->chip->name, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec);
+        snprintf(path, sizeof(path), "%s-backup-%04d%02d%02d-%02d%02d%02d.bin", cli->chip->name,
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     }
     int r = cd_write_file_atomic(path, current, range.len, false);
     if (r)
@@ -85,8 +84,8 @@ int cmd_write(struct cli *cli)
         goto out;
 
     cli_progress_init(&pr, cli, "write");
-    struct cd_write_opts wo = {.verify = !cli->no_verify, .progress = cli_progress_cb,
-                               .progress_user = &pr};
+    struct cd_write_opts wo = {
+        .verify = !cli->no_verify, .progress = cli_progress_cb, .progress_user = &pr};
     struct cd_write_stats ws;
     r = cd_write_range(cli->flash, range, data, current, &wo, &ws);
     cli_progress_done(&pr);
@@ -151,7 +150,6 @@ int cmd_erase(struct cli *cli)
     if (r)
         return cli_error(r, "erase");
     char sz[32];
-    cli_info(cli, "erased %s of %s\n", cli_human_size(range.len, sz, sizeof(sz)),
-             cli->chip->name);
+    cli_info(cli, "erased %s of %s\n", cli_human_size(range.len, sz, sizeof(sz)), cli->chip->name);
     return EXIT_OK;
 }

@@ -16,7 +16,8 @@ static const struct command {
 } commands[] = {
     {"probe", cmd_probe, "probe                 identify the chip"},
     {"read", cmd_read, "read OUT              read the chip (or --range) into OUT + OUT.json"},
-    {"write", cmd_write, "write IN              erase what differs, program, verify (backup first)"},
+    {"write", cmd_write,
+     "write IN              erase what differs, program, verify (backup first)"},
     {"verify", cmd_verify, "verify IN             compare the chip with IN"},
     {"erase", cmd_erase, "erase                 erase the chip (or --range)"},
     {"chips", cmd_chips, "chips [PATTERN] | chips show NAME | chips check"},
@@ -24,33 +25,38 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: chipdump [OPTIONS] COMMAND [ARGS]   (options may follow the command)\n"
-            "\ncommands:\n");
+    fprintf(out, "usage: chipdump [OPTIONS] COMMAND [ARGS]   (options may follow the command)\n"
+                 "\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %s\n", commands[i].usage);
-    fprintf(out,
-            "\noptions:\n"
-            "  -p, --programmer SPEC  sim[:chip=NAME][,image=PATH][,sr1=0xNN]\n"
-            "                         (default: $CHIPDUMP_PROGRAMMER)\n"
-            "  -c, --chip NAME        chip name, alias or unique prefix (W25Q128)\n"
-            "      --range OFF:LEN    only this part of the chip (0x/K/M suffixes)\n"
-            "      --reads N          read: read N>=2 times, re-read blocks that differ\n"
-            "      --force            overwrite OUT; accept an ID that contradicts --chip\n"
-            "      --no-backup        write: do not save the old contents first\n"
-            "      --backup PATH      write: where to save the old contents\n"
-            "      --no-verify        write: skip the read-back\n"
-            "      --chipdb PATH      extra chip database file or directory (repeatable)\n"
-            "      --json             machine-readable output on stdout\n"
-            "  -q, --quiet / -v, --verbose\n"
-            "      --no-progress      no progress display\n"
-            "  -h, --help / -V, --version\n"
-            "\nexit status: 0 success, 1 operation failed, 2 bad usage or bad input\n");
+    fprintf(out, "\noptions:\n"
+                 "  -p, --programmer SPEC  sim[:chip=NAME][,image=PATH][,sr1=0xNN]\n"
+                 "                         (default: $CHIPDUMP_PROGRAMMER)\n"
+                 "  -c, --chip NAME        chip name, alias or unique prefix (W25Q128)\n"
+                 "      --range OFF:LEN    only this part of the chip (0x/K/M suffixes)\n"
+                 "      --reads N          read: read N>=2 times, re-read blocks that differ\n"
+                 "      --force            overwrite OUT; accept an ID that contradicts --chip\n"
+                 "      --no-backup        write: do not save the old contents first\n"
+                 "      --backup PATH      write: where to save the old contents\n"
+                 "      --no-verify        write: skip the read-back\n"
+                 "      --chipdb PATH      extra chip database file or directory (repeatable)\n"
+                 "      --json             machine-readable output on stdout\n"
+                 "  -q, --quiet / -v, --verbose\n"
+                 "      --no-progress      no progress display\n"
+                 "  -h, --help / -V, --version\n"
+                 "\nexit status: 0 success, 1 operation failed, 2 bad usage or bad input\n");
 }
 
 enum {
-    OPT_RANGE = 256, OPT_READS, OPT_FORCE, OPT_NO_BACKUP, OPT_BACKUP, OPT_NO_VERIFY,
-    OPT_CHIPDB, OPT_JSON, OPT_NO_PROGRESS,
+    OPT_RANGE = 256,
+    OPT_READS,
+    OPT_FORCE,
+    OPT_NO_BACKUP,
+    OPT_BACKUP,
+    OPT_NO_VERIFY,
+    OPT_CHIPDB,
+    OPT_JSON,
+    OPT_NO_PROGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -77,9 +83,15 @@ static int parse_options(struct cli *cli, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "p:c:qvhV", long_opts, NULL)) != -1) {
         switch (c) {
-        case 'p': cli->programmer = optarg; break;
-        case 'c': cli->chip_name = optarg; break;
-        case OPT_RANGE: cli->range = optarg; break;
+        case 'p':
+            cli->programmer = optarg;
+            break;
+        case 'c':
+            cli->chip_name = optarg;
+            break;
+        case OPT_RANGE:
+            cli->range = optarg;
+            break;
         case OPT_READS: {
             char *end;
             unsigned long n = strtoul(optarg, &end, 10);
@@ -91,10 +103,18 @@ static int parse_options(struct cli *cli, int argc, char **argv)
             cli->reads = (unsigned)n;
             break;
         }
-        case OPT_FORCE: cli->force = true; break;
-        case OPT_NO_BACKUP: cli->no_backup = true; break;
-        case OPT_BACKUP: cli->backup_path = optarg; break;
-        case OPT_NO_VERIFY: cli->no_verify = true; break;
+        case OPT_FORCE:
+            cli->force = true;
+            break;
+        case OPT_NO_BACKUP:
+            cli->no_backup = true;
+            break;
+        case OPT_BACKUP:
+            cli->backup_path = optarg;
+            break;
+        case OPT_NO_VERIFY:
+            cli->no_verify = true;
+            break;
         case OPT_CHIPDB:
             if (cli->nchipdb == sizeof(cli->chipdb_paths) / sizeof(cli->chipdb_paths[0])) {
                 fprintf(stderr, "chipdump: too many --chipdb options\n");
@@ -102,13 +122,27 @@ static int parse_options(struct cli *cli, int argc, char **argv)
             }
             cli->chipdb_paths[cli->nchipdb++] = optarg;
             break;
-        case OPT_JSON: cli->json = true; break;
-        case OPT_NO_PROGRESS: cli->progress = false; break;
-        case 'q': cli->verbosity = -1; break;
-        case 'v': cli->verbosity++; break;
-        case 'h': usage(stdout); exit(EXIT_OK);
-        case 'V': printf("chipdump %s\n", cd_version()); exit(EXIT_OK);
-        default: usage(stderr); return EXIT_USAGE;
+        case OPT_JSON:
+            cli->json = true;
+            break;
+        case OPT_NO_PROGRESS:
+            cli->progress = false;
+            break;
+        case 'q':
+            cli->verbosity = -1;
+            break;
+        case 'v':
+            cli->verbosity++;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(EXIT_OK);
+        case 'V':
+            printf("chipdump %s\n", cd_version());
+            exit(EXIT_OK);
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     return EXIT_OK;

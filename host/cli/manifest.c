@@ -7,8 +7,7 @@
 #include "manifest.h"
 
 int cli_write_manifest(struct cli *cli, const char *path, struct cd_range range,
-                       const uint8_t *data, const struct cd_read_result *res,
-                       const char *purpose)
+                       const uint8_t *data, const struct cd_read_result *res, const char *purpose)
 {
     (void)purpose;
     char sha[65], id[3 * CD_MAX_ID_LEN + 1] = "", jpath[4200];

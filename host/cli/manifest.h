@@ -7,6 +7,5 @@
  * result), and print it on stdout with --json. Returns an exit status.
  */
 int cli_write_manifest(struct cli *cli, const char *path, struct cd_range range,
-                       const uint8_t *data, const struct cd_read_result *res,
-                       const char *purpose);
+                       const uint8_t *data, const struct cd_read_result *res, const char *purpose);
 #endif

@@ -22,9 +22,18 @@ int cd_parse_size(const char *s, uint64_t *out)
         return cd_fail(CD_E_ARG, "bad size '%s'", s);
     unsigned shift = 0;
     switch (toupper((unsigned char)*end)) {
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+        shift = 30;
+        end++;
+        break;
     }
     if (shift && (*end == 'i' || *end == 'I'))
         end++;
@@ -53,8 +62,7 @@ int cd_parse_range(const char *s, uint64_t size, struct cd_range *out)
     if (cd_parse_size(off, &o) || cd_parse_size(colon + 1, &l))
         return cd_fail(CD_E_ARG, "bad range '%s': expected OFFSET:LENGTH", s);
     if (l == 0 || o >= size || l > size - o)
-        return cd_fail(CD_E_RANGE,
-                       "range 0x%llx+0x%llx lies outside the chip (size 0x%llx)",
+        return cd_fail(CD_E_RANGE, "range 0x%llx+0x%llx lies outside the chip (size 0x%llx)",
                        (unsigned long long)o, (unsigned long long)l, (unsigned long long)size);
     out->off = o;
     out->len = l;
@@ -163,8 +171,7 @@ int cd_read_range(struct cd_flash *f, struct cd_range r, void *buf, const struct
     }
     free(second);
     if (!err && res->nunresolved)
-        err = cd_fail(CD_E_UNSTABLE, "%zu block(s) never read the same twice",
-                      res->nunresolved);
+        err = cd_fail(CD_E_UNSTABLE, "%zu block(s) never read the same twice", res->nunresolved);
 out:
     if (res == &local)
         free(local.unstable);
@@ -240,8 +247,7 @@ static uint64_t pick_erase(struct cd_flash *f, uint64_t at, const uint8_t *need,
 }
 
 int cd_write_range(struct cd_flash *f, struct cd_range r, const uint8_t *data,
-                   const uint8_t *current, const struct cd_write_opts *o,
-                   struct cd_write_stats *st)
+                   const uint8_t *current, const struct cd_write_opts *o, struct cd_write_stats *st)
 {
     struct cd_write_stats local;
     struct cd_write_opts def = {.verify = true};
@@ -252,10 +258,9 @@ int cd_write_range(struct cd_flash *f, struct cd_range r, const uint8_t *data,
     memset(st, 0, sizeof(*st));
     uint64_t minsz = cd_flash_min_erase(f);
     if (r.off % minsz || r.len % minsz)
-        return cd_fail(CD_E_RANGE,
-                       "write range 0x%llx+0x%llx is not aligned to the %llu-byte erase size",
-                       (unsigned long long)r.off, (unsigned long long)r.len,
-                       (unsigned long long)minsz);
+        return cd_fail(
+            CD_E_RANGE, "write range 0x%llx+0x%llx is not aligned to the %llu-byte erase size",
+            (unsigned long long)r.off, (unsigned long long)r.len, (unsigned long long)minsz);
 
     uint64_t nblk = r.len / minsz, first_blk = r.off / minsz;
     uint8_t *need_erase = calloc(nblk ? nblk : 1, 1);
@@ -321,10 +326,9 @@ int cd_erase_range(struct cd_flash *f, struct cd_range r, cd_progress_fn progres
 {
     uint64_t minsz = cd_flash_min_erase(f);
     if (r.off % minsz || r.len % minsz)
-        return cd_fail(CD_E_RANGE,
-                       "erase range 0x%llx+0x%llx is not aligned to the %llu-byte erase size",
-                       (unsigned long long)r.off, (unsigned long long)r.len,
-                       (unsigned long long)minsz);
+        return cd_fail(
+            CD_E_RANGE, "erase range 0x%llx+0x%llx is not aligned to the %llu-byte erase size",
+            (unsigned long long)r.off, (unsigned long long)r.len, (unsigned long long)minsz);
     int err = f->ops->unprotect ? f->ops->unprotect(f) : CD_OK;
     if (err)
         return err;

@@ -10,17 +10,17 @@
 #include "chipdump/flash.h"
 #include "sfdp.h"
 
-#define OP_RDID 0x9F
-#define OP_RDSR 0x05
-#define OP_WRSR 0x01
-#define OP_WREN 0x06
-#define OP_WRDI 0x04
-#define OP_READ 0x03
+#define OP_RDID   0x9F
+#define OP_RDSR   0x05
+#define OP_WRSR   0x01
+#define OP_WREN   0x06
+#define OP_WRDI   0x04
+#define OP_READ   0x03
 #define OP_READ4B 0x13
-#define OP_PP 0x02
-#define OP_PP4B 0x12
-#define OP_EN4B 0xB7
-#define OP_EX4B 0xE9
+#define OP_PP     0x02
+#define OP_PP4B   0x12
+#define OP_EN4B   0xB7
+#define OP_EX4B   0xE9
 #define OP_RDSFDP 0x5A
 
 #define SR_WIP 0x01
@@ -108,8 +108,8 @@ int cd_nor_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd_
         return cd_fail(CD_E_NO_CHIP, "READ ID (9Fh) returned %02X %02X %02X", out->id[0],
                        out->id[1], out->id[2]);
 
-    out->nmatches = cd_chipdb_find_id(db, CD_CHIP_NOR, CD_READID_OPCODE, out->id, out->id_len,
-                                      out->matches, 8);
+    out->nmatches =
+        cd_chipdb_find_id(db, CD_CHIP_NOR, CD_READID_OPCODE, out->id, out->id_len, out->matches, 8);
     if (out->nmatches) {
         out->chip = out->matches[0];
         return CD_OK;
@@ -117,8 +117,13 @@ int cd_nor_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd_
 
     /* Not in the database: JESD216 SFDP tells the geometry of most parts made since 2011. */
     uint8_t sfdp[512];
-    struct cd_op rd = {.cmd = OP_RDSFDP, .addr_len = 3, .addr = 0, .dummy_len = 1,
-                       .dir = CD_DATA_IN, .data_len = 64, .data.in = sfdp};
+    struct cd_op rd = {.cmd = OP_RDSFDP,
+                       .addr_len = 3,
+                       .addr = 0,
+                       .dummy_len = 1,
+                       .dir = CD_DATA_IN,
+                       .data_len = 64,
+                       .data.in = sfdp};
     if ((r = cd_exec(p, &rd)))
         return r;
     size_t need = cd_sfdp_needed(sfdp, 64);
@@ -161,14 +166,17 @@ static int nor_read(struct cd_flash *f, uint64_t off, void *buf, size_t len)
     uint8_t *dst = buf;
 
     if (p->ops->nor_read)
-        return p->ops->nor_read(p, n->read_op, n->addr_len, 0, (uint32_t)off, buf,
-                                (uint32_t)len);
+        return p->ops->nor_read(p, n->read_op, n->addr_len, 0, (uint32_t)off, buf, (uint32_t)len);
     while (len) {
         uint32_t chunk = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
         if (p->max_read && chunk > p->max_read)
             chunk = p->max_read;
-        struct cd_op op = {.cmd = n->read_op, .addr_len = n->addr_len, .addr = (uint32_t)off,
-                           .dir = CD_DATA_IN, .data_len = chunk, .data.in = dst};
+        struct cd_op op = {.cmd = n->read_op,
+                           .addr_len = n->addr_len,
+                           .addr = (uint32_t)off,
+                           .dir = CD_DATA_IN,
+                           .data_len = chunk,
+                           .data.in = dst};
         int r = cd_exec(p, &op);
         if (r)
             return r;
@@ -205,9 +213,12 @@ static int nor_program(struct cd_flash *f, uint64_t off, const void *buf, size_t
             int r = cmd_op(p, OP_WREN);
             if (r)
                 return r;
-            struct cd_op op = {.cmd = n->pp_op, .addr_len = n->addr_len,
-                               .addr = (uint32_t)off, .dir = CD_DATA_OUT,
-                               .data_len = (uint32_t)chunk, .data.out = src};
+            struct cd_op op = {.cmd = n->pp_op,
+                               .addr_len = n->addr_len,
+                               .addr = (uint32_t)off,
+                               .dir = CD_DATA_OUT,
+                               .data_len = (uint32_t)chunk,
+                               .data.out = src};
             if ((r = cd_exec(p, &op)))
                 return r;
             if ((r = wait_ready(p, c->pp_typ_us, c->pp_max_us)))

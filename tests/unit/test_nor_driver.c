@@ -33,10 +33,10 @@ struct rec {
     struct cd_programmer *inner;
     uint8_t cmds[1 << 16];
     size_t ncmds;
-    bool wel;          /* a WREN has been seen since the last program/erase */
-    uint32_t page;     /* page size of the chip, for the boundary rule */
+    bool wel;      /* a WREN has been seen since the last program/erase */
+    uint32_t page; /* page size of the chip, for the boundary rule */
     unsigned violations;
-    bool stuck_busy;   /* answer RDSR with WIP forever */
+    bool stuck_busy; /* answer RDSR with WIP forever */
 };
 
 static int rec_exec(struct cd_programmer *p, const struct cd_op *op)
@@ -45,13 +45,23 @@ static int rec_exec(struct cd_programmer *p, const struct cd_op *op)
     if (r->ncmds < sizeof(r->cmds))
         r->cmds[r->ncmds++] = op->cmd;
     switch (op->cmd) {
-    case 0x06: r->wel = true; break;
-    case 0x02: case 0x12:
+    case 0x06:
+        r->wel = true;
+        break;
+    case 0x02:
+    case 0x12:
         if (!r->wel || op->data_len == 0 || op->addr % r->page + op->data_len > r->page)
             r->violations++;
         r->wel = false;
         break;
-    case 0x20: case 0x52: case 0xD8: case 0x21: case 0x5C: case 0xDC: case 0xC7: case 0x01:
+    case 0x20:
+    case 0x52:
+    case 0xD8:
+    case 0x21:
+    case 0x5C:
+    case 0xDC:
+    case 0xC7:
+    case 0x01:
         if (!r->wel)
             r->violations++;
         r->wel = false;
@@ -70,8 +80,8 @@ static int rec_delay(struct cd_programmer *p, uint32_t us)
     return r->inner->ops->delay_us(r->inner, us);
 }
 
-static const struct cd_programmer_ops rec_ops = {.name = "rec", .exec_op = rec_exec,
-                                                 .delay_us = rec_delay};
+static const struct cd_programmer_ops rec_ops = {
+    .name = "rec", .exec_op = rec_exec, .delay_us = rec_delay};
 
 struct fixture {
     struct cd_chipdb *db;
@@ -175,8 +185,7 @@ static void test_smart_write_erases_only_what_differs(void **state)
     uint8_t *a = pattern(n, 1), *b = malloc(n), *cur = malloc(n);
     memset(cur, 0xFF, n);
     a[0x3000] = 0x00;
-    assert_int_equal(cd_write_range(f->flash, (struct cd_range){0, n}, a, cur, NULL, NULL),
-                     CD_OK);
+    assert_int_equal(cd_write_range(f->flash, (struct cd_range){0, n}, a, cur, NULL, NULL), CD_OK);
     struct cd_nor_model_stats before = stats(f);
     memcpy(b, a, n);
     b[0x3000] = 0x01; /* one 4 KiB block where a bit must go 0 -> 1: needs an erase */
@@ -225,8 +234,7 @@ static void test_erase_range_and_chip(void **state)
     size_t n = f->chip->size;
     uint8_t *a = pattern(n, 3), *cur = malloc(n), *got = malloc(n);
     memset(cur, 0xFF, n);
-    assert_int_equal(cd_write_range(f->flash, (struct cd_range){0, n}, a, cur, NULL, NULL),
-                     CD_OK);
+    assert_int_equal(cd_write_range(f->flash, (struct cd_range){0, n}, a, cur, NULL, NULL), CD_OK);
     /* 4K + 32K + 64K + 4K pieces: the job must pick the largest aligned erase each time */
     struct cd_range r = {0x7000, 0x1000 + 0x8000 + 0x10000 + 0x1000};
     struct cd_nor_model_stats s0 = stats(f);
@@ -262,8 +270,7 @@ static void test_block_protection_cleared(void **state)
     size_t n = 0x10000;
     uint8_t *a = pattern(n, 5), *cur = malloc(n);
     memset(cur, 0xFF, n);
-    assert_int_equal(cd_write_range(f->flash, (struct cd_range){0, n}, a, cur, NULL, NULL),
-                     CD_OK);
+    assert_int_equal(cd_write_range(f->flash, (struct cd_range){0, n}, a, cur, NULL, NULL), CD_OK);
     assert_int_equal(stats(f).ignored_protect, 0);
     bool sawwrsr = memchr(f->rec.cmds, 0x01, f->rec.ncmds) != NULL;
     assert_true(sawwrsr);

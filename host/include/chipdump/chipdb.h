@@ -27,9 +27,9 @@ enum cd_addr4 {
     CD_ADDR4_ONLY = 1 << 2,    /* chip powers up in 4-byte mode / accepts only 4-byte addresses */
 };
 
-#define CD_MAX_ID_LEN 6
+#define CD_MAX_ID_LEN      6
 #define CD_MAX_ERASE_TYPES 4
-#define CD_MAX_ALIASES 8
+#define CD_MAX_ALIASES     8
 
 struct cd_erase_type {
     uint8_t opcode;  /* 3-byte-address opcode (20h, 52h, D8h) */
@@ -71,9 +71,9 @@ struct cd_chip {
     uint32_t pages_per_block;
     uint32_t blocks_per_die; /* blocks on one die (all planes) */
     uint8_t planes, dies;
-    uint8_t ecc_strength; /* correctable bits per ecc_step */
-    uint16_t ecc_step;    /* bytes per ECC step (512) */
-    char *ecc_status;     /* name of the ECC-status decoder ("generic", ...) */
+    uint8_t ecc_strength;              /* correctable bits per ecc_step */
+    uint16_t ecc_step;                 /* bytes per ECC step (512) */
+    char *ecc_status;                  /* name of the ECC-status decoder ("generic", ...) */
     uint32_t read_typ_us, read_max_us; /* PAGE READ busy time (tRD) */
 
     /* where the row came from (for messages) */

@@ -28,21 +28,21 @@ typedef enum cd_err {
 
     /* operation failures */
     CD_E_NOMEM = -20,
-    CD_E_IO = -21,            /* file or transport I/O error */
-    CD_E_TIMEOUT = -22,       /* chip stayed busy / transfer stuck */
-    CD_E_NO_DEVICE = -23,     /* programmer not found */
-    CD_E_DEVICE_GONE = -24,   /* programmer vanished mid-operation */
-    CD_E_NO_CHIP = -25,       /* nothing answers on the bus (ID all 00 or FF) */
-    CD_E_UNSUPPORTED = -26,   /* operation not supported by chip or programmer */
-    CD_E_PROTECTED = -27,     /* block protection could not be cleared */
-    CD_E_VERIFY = -28,        /* data read back differs */
-    CD_E_ERASE_FAIL = -29,    /* chip reported erase failure */
-    CD_E_PROGRAM_FAIL = -30,  /* chip reported program failure */
+    CD_E_IO = -21,           /* file or transport I/O error */
+    CD_E_TIMEOUT = -22,      /* chip stayed busy / transfer stuck */
+    CD_E_NO_DEVICE = -23,    /* programmer not found */
+    CD_E_DEVICE_GONE = -24,  /* programmer vanished mid-operation */
+    CD_E_NO_CHIP = -25,      /* nothing answers on the bus (ID all 00 or FF) */
+    CD_E_UNSUPPORTED = -26,  /* operation not supported by chip or programmer */
+    CD_E_PROTECTED = -27,    /* block protection could not be cleared */
+    CD_E_VERIFY = -28,       /* data read back differs */
+    CD_E_ERASE_FAIL = -29,   /* chip reported erase failure */
+    CD_E_PROGRAM_FAIL = -30, /* chip reported program failure */
     CD_E_ECC_UNCORRECTABLE = -31,
-    CD_E_UNSTABLE = -32,      /* repeated reads never agreed */
-    CD_E_INTERRUPTED = -33,   /* cancelled by the caller (SIGINT) */
-    CD_E_PERMISSION = -34,    /* device access denied */
-    CD_E_PROTOCOL = -35,      /* programmer answered something unexpected */
+    CD_E_UNSTABLE = -32,    /* repeated reads never agreed */
+    CD_E_INTERRUPTED = -33, /* cancelled by the caller (SIGINT) */
+    CD_E_PERMISSION = -34,  /* device access denied */
+    CD_E_PROTOCOL = -35,    /* programmer answered something unexpected */
 } cd_err;
 
 /** Short human-readable text for a cd_err value. Never NULL. */

@@ -20,12 +20,12 @@ typedef int (*cd_progress_fn)(void *user, uint64_t done, uint64_t total);
 struct cd_probe {
     uint8_t id[CD_MAX_ID_LEN]; /* raw READ ID bytes */
     uint8_t id_len;
-    const struct cd_chip *chip;    /* the matched row (or the SFDP-derived one), NULL if none */
+    const struct cd_chip *chip;       /* the matched row (or the SFDP-derived one), NULL if none */
     const struct cd_chip *matches[8]; /* every row with this ID (alias group) */
     size_t nmatches;
-    bool from_sfdp;                /* geometry came from SFDP, not the database */
-    struct cd_chip sfdp_chip;      /* storage for the SFDP-derived row */
-    char sfdp_name[32];            /* its name: "SFDP-<ID>" */
+    bool from_sfdp;           /* geometry came from SFDP, not the database */
+    struct cd_chip sfdp_chip; /* storage for the SFDP-derived row */
+    char sfdp_name[32];       /* its name: "SFDP-<ID>" */
 };
 
 /**
@@ -82,8 +82,8 @@ struct cd_unstable_block {
 };
 
 struct cd_read_opts {
-    unsigned reads;      /* 1 (default) or 2+: read again, re-read disagreeing blocks */
-    unsigned max_tries;  /* re-reads per disagreeing block before giving up (default 8) */
+    unsigned reads;     /* 1 (default) or 2+: read again, re-read disagreeing blocks */
+    unsigned max_tries; /* re-reads per disagreeing block before giving up (default 8) */
     cd_progress_fn progress;
     void *progress_user;
 };

@@ -45,11 +45,11 @@ struct cd_manifest_unstable {
 };
 
 struct cd_manifest {
-    const char *file;        /* data file name (basename) */
-    const char *chip;        /* chip name */
+    const char *file; /* data file name (basename) */
+    const char *chip; /* chip name */
     const char *vendor;
-    const char *type;        /* "nor" / "nand" */
-    const char *jedec_id;    /* hex as probed */
+    const char *type;     /* "nor" / "nand" */
+    const char *jedec_id; /* hex as probed */
     uint64_t chip_size;
     uint32_t page_size;
     const uint32_t *erase_sizes;
@@ -61,7 +61,7 @@ struct cd_manifest {
     const struct cd_manifest_unstable *unstable;
     size_t nunstable;
     /* filled by cd_manifest_write when NULL: */
-    const char *date;        /* ISO 8601 UTC */
+    const char *date; /* ISO 8601 UTC */
     const char *tool_version;
 };
 

@@ -33,8 +33,10 @@ struct cd_op {
 };
 
 #define CD_OP_CMD(c) ((struct cd_op){.cmd = (c)})
-#define CD_OP_IN(c, n, buf) ((struct cd_op){.cmd = (c), .dir = CD_DATA_IN, .data_len = (n), .data.in = (buf)})
-#define CD_OP_OUT(c, n, buf) ((struct cd_op){.cmd = (c), .dir = CD_DATA_OUT, .data_len = (n), .data.out = (buf)})
+#define CD_OP_IN(c, n, buf)                                                                        \
+    ((struct cd_op){.cmd = (c), .dir = CD_DATA_IN, .data_len = (n), .data.in = (buf)})
+#define CD_OP_OUT(c, n, buf)                                                                       \
+    ((struct cd_op){.cmd = (c), .dir = CD_DATA_OUT, .data_len = (n), .data.out = (buf)})
 
 struct cd_programmer;
 

@@ -55,9 +55,9 @@ size_t cd_nor_model_sfdp(const struct cd_chip *chip, uint8_t *out, size_t max);
 /** Counters for tests: how many program / erase operations actually executed. */
 struct cd_nor_model_stats {
     uint64_t page_programs, erases_4k, erases_32k, erases_64k, chip_erases;
-    uint64_t ignored_no_wel;   /* program/erase commands dropped because WEL was 0 */
-    uint64_t ignored_busy;     /* commands dropped because the chip was busy */
-    uint64_t ignored_protect;  /* program/erase into a protected area */
+    uint64_t ignored_no_wel;  /* program/erase commands dropped because WEL was 0 */
+    uint64_t ignored_busy;    /* commands dropped because the chip was busy */
+    uint64_t ignored_protect; /* program/erase into a protected area */
 };
 void cd_nor_model_get_stats(const struct cd_spi_model *m, struct cd_nor_model_stats *st);
 

@@ -5,8 +5,8 @@
  * image= is created erased (all 0xFF) if missing; sr1= presets status register 1 (e.g. to
  * test block protection); throttle= makes transfers take real time (to watch progress or
  * interrupt a read); id=HEX makes the chip answer another READ ID (a part the database
- * lacks, to exercise SFDP probing); faults=noise:OFF:LEN:COUNT flips one bit in every read that touches
- * OFF..OFF+LEN for the first COUNT such reads (0 = forever), like a marginal clip contact.
+ * lacks, to exercise SFDP probing); faults=noise:OFF:LEN:COUNT flips one bit in every read that
+ * touches OFF..OFF+LEN for the first COUNT such reads (0 = forever), like a marginal clip contact.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +69,8 @@ static void throttle(struct sim *s, size_t bytes)
     if (!s->throttle_kib)
         return;
     uint64_t ns = (uint64_t)bytes * 1000000000ull / (s->throttle_kib * 1024);
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull)};
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
+                          .tv_nsec = (long)(ns % 1000000000ull)};
     nanosleep(&ts, NULL);
 }
 
@@ -148,8 +149,7 @@ static int map_image(struct sim *s, const char *path, const struct cd_chip *chip
     bool created = st.st_size == 0;
     if (!created && (uint64_t)st.st_size != chip->size) {
         close(fd);
-        return cd_fail(CD_E_SIZE_MISMATCH,
-                       "sim image %s is %lld bytes but %s is %llu bytes", path,
+        return cd_fail(CD_E_SIZE_MISMATCH, "sim image %s is %lld bytes but %s is %llu bytes", path,
                        (long long)st.st_size, chip->name, (unsigned long long)chip->size);
     }
     if (created && ftruncate(fd, (off_t)chip->size) < 0) {
@@ -182,8 +182,8 @@ static int parse_faults(const char *val, struct noise *n)
     unsigned long long off, len;
     unsigned count;
     int used = 0;
-    if (sscanf(val, "%15[a-z]:%lli:%lli:%u%n", kind, (long long *)&off, (long long *)&len,
-               &count, &used) != 4 ||
+    if (sscanf(val, "%15[a-z]:%lli:%lli:%u%n", kind, (long long *)&off, (long long *)&len, &count,
+               &used) != 4 ||
         val[used] || strcmp(kind, "noise") || !len)
         return cd_fail(CD_E_ARG, "sim: bad faults '%s' (expected noise:OFF:LEN:COUNT)", val);
     n->off = off;
