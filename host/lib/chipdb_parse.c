@@ -594,7 +594,7 @@ static bool build_nor(struct parser *p, struct cd_chip *c)
     static const char *const protect[] = {"none", "bp2", "bp3", "bp3-tb", "bp4"};
     static const uint8_t protect_bits[] = {0, 2, 3, 3, 4};
     static const char *const yes_no[] = {"no", "yes"};
-    unsigned w;
+    unsigned w = 0;
 
     c->readid = CD_READID_OPCODE;
     if (!field_erase(p, c))
@@ -649,7 +649,7 @@ static bool build_nor(struct parser *p, struct cd_chip *c)
 static bool build_nand(struct parser *p, struct cd_chip *c, bool size_given)
 {
     static const char *const forms[] = {"opcode", "addr", "dummy"};
-    unsigned w;
+    unsigned w = 0;
     uint64_t v, ppb, blocks;
 
     if (!field_word(p, K_READ_ID, forms, 3, &w))
@@ -738,7 +738,7 @@ static struct cd_chip *build_row(struct parser *p)
         perr(p, p->name_line, p->name, "field 'type': missing (required)");
         goto fail;
     }
-    unsigned t;
+    unsigned t = 0;
     if (!field_word(p, K_TYPE, types, 2, &t))
         goto fail;
     c->type = (enum cd_chip_type)t;
