@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chipdump/error.h"
+#include "bytes.h"
 #include "chipdump/flash.h"
 
 /* Progress granularity: big enough to keep per-call overhead invisible, small enough for
@@ -178,14 +179,6 @@ out:
     return err;
 }
 
-static bool all_ff(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0xFF)
-            return false;
-    return true;
-}
-
 static int verify_chunked(struct cd_flash *f, struct cd_range r, const uint8_t *data,
                           cd_progress_fn progress, void *user, uint64_t base, uint64_t total,
                           uint64_t *first_diff)
@@ -297,7 +290,7 @@ int cd_write_range(struct cd_flash *f, struct cd_range r, const uint8_t *data,
             st->blocks_erased += span / minsz;
             /* after the erase every non-0xFF page must be programmed */
             for (uint64_t pg = 0; !err && pg < span; pg += f->chip->page_size) {
-                if (all_ff(d + pg, f->chip->page_size))
+                if (cd_all_ff(d + pg, f->chip->page_size))
                     continue;
                 err = f->ops->program(f, at + pg, d + pg, f->chip->page_size);
                 st->pages_programmed++;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chipdump/error.h"
+#include "bytes.h"
 #include "chipdump/flash.h"
 #include "sfdp.h"
 
@@ -187,14 +188,6 @@ static int nor_read(struct cd_flash *f, uint64_t off, void *buf, size_t len)
     return CD_OK;
 }
 
-static bool all_ff(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0xFF)
-            return false;
-    return true;
-}
-
 static int nor_program(struct cd_flash *f, uint64_t off, const void *buf, size_t len)
 {
     struct nor *n = f->priv;
@@ -209,7 +202,7 @@ static int nor_program(struct cd_flash *f, uint64_t off, const void *buf, size_t
             chunk = len;
         if (p->max_write && chunk > p->max_write)
             chunk = p->max_write;
-        if (!all_ff(src, chunk)) {
+        if (!cd_all_ff(src, chunk)) {
             int r = cmd_op(p, OP_WREN);
             if (r)
                 return r;
