@@ -3,9 +3,10 @@
 # Usage: scripts/deps.sh [build|all]   (run as root; otherwise prints the apt command)
 set -eu
 
-build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev python3"
-# flashrom is used by the benchmark (bench/) and, later, the libflashrom backend
-extra_pkgs="flashrom libflashrom-dev libusb-1.0-0-dev"
+# libflashrom-dev: the flashrom programmer (-p flashrom:NAME); flashrom: its CLI, for the
+# benchmark (bench/) and for comparing by hand
+build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev python3 libflashrom-dev flashrom"
+extra_pkgs="libusb-1.0-0-dev"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

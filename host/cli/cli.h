@@ -29,6 +29,7 @@ struct cli {
     unsigned reads;
     int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
     bool json, force, progress, no_backup, no_verify;
+    bool against_flashrom; /* chips check --against-flashrom */
 
     /* positional arguments after the command */
     int argc;

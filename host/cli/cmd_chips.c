@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chipdump/flashrom.h"
 #include "chipjson.h"
 #include "cli.h"
 
@@ -86,6 +87,31 @@ static void report(void *user, const struct cd_chip *c, const char *msg)
     fprintf(stderr, "%s\n", msg);
 }
 
+static void report_line(void *user, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "%s\n", msg);
+}
+
+/* chips check --against-flashrom: sizes and coverage against libflashrom's chip list. */
+static int check_flashrom(struct cli *cli)
+{
+    struct cd_flashrom_check_stats st;
+    long problems = cd_flashrom_check(cli->db, NULL, NULL, report_line, NULL, &st);
+    if (problems < 0)
+        return cli_error((int)problems, "chips check --against-flashrom");
+    if (problems) {
+        fprintf(stderr, "chipdump: chips check --against-flashrom: %ld problem(s)\n", problems);
+        return EXIT_USAGE;
+    }
+    if (cli->verbosity >= 0)
+        printf("chips check --against-flashrom: flashrom %s lists %zu SPI chips: %zu are "
+               "database rows of the same size, %zu left out or corrected with a reason "
+               "(chipdb/flashrom-allow.txt); %zu NOR rows flashrom does not list\n",
+               cd_flashrom_version(), st.flashrom_spi, st.matched, st.allowed, st.rows_only_here);
+    return EXIT_OK;
+}
+
 static int check(struct cli *cli)
 {
     size_t problems = cd_chipdb_check(cli->db, report, NULL);
@@ -98,7 +124,7 @@ static int check(struct cli *cli)
     }
     if (cli->verbosity >= 0)
         printf("chips check: %zu rows OK (%zu SPI-NOR, %zu SPI-NAND)\n", n, nor, nand);
-    return EXIT_OK;
+    return cli->against_flashrom ? check_flashrom(cli) : EXIT_OK;
 }
 
 int cmd_chips(struct cli *cli)
@@ -112,7 +138,7 @@ int cmd_chips(struct cli *cli)
     }
     if (cli->argc >= 1 && !strcmp(cli->argv[0], "check")) {
         if (cli->argc != 1) {
-            fprintf(stderr, "usage: chipdump chips check\n");
+            fprintf(stderr, "usage: chipdump chips check [--against-flashrom]\n");
             return EXIT_USAGE;
         }
         return check(cli);

@@ -18,13 +18,18 @@ int cmd_probe(struct cli *cli)
     char raw[3 * CD_MAX_ID_LEN + 1] = "";
     for (unsigned i = 0; i < p->id_len; i++)
         snprintf(raw + 3 * i, 4, i ? " %02X" : "%02X ", p->id[i]);
-    const char *origin = p->from_sfdp ? "SFDP" : p->chip ? "chipdb" : "--chip (forced)";
+    const char *origin = p->from_sfdp     ? "SFDP"
+                         : p->chip        ? "chipdb"
+                         : p->found_as[0] ? "the programmer (not in chipdump's database)"
+                                          : "--chip (forced)";
 
     if (cli->json) {
         json_t *o = json_object();
         json_object_set_new(o, "programmer", json_string(cli->prog->description));
         json_object_set_new(o, "raw_id", json_string(raw));
         json_object_set_new(o, "source", json_string(origin));
+        if (p->found_as[0])
+            json_object_set_new(o, "found_as", json_string(p->found_as));
         json_object_set_new(o, "chip", chip_to_json(cli->chip));
         json_t *alts = json_array();
         for (size_t i = 0; i < p->nmatches; i++)
@@ -38,6 +43,8 @@ int cmd_probe(struct cli *cli)
     printf("programmer: %s\n", cli->prog->description);
     printf("raw ID:     %s\n", raw);
     printf("found by:   %s\n", origin);
+    if (p->found_as[0])
+        printf("found as:   %s\n", p->found_as);
     if (p->nmatches > 1) {
         printf("same ID:   ");
         for (size_t i = 0; i < p->nmatches; i++)

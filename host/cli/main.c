@@ -20,7 +20,7 @@ static const struct command {
      "write IN              erase what differs, program, verify (backup first)"},
     {"verify", cmd_verify, "verify IN             compare the chip with IN"},
     {"erase", cmd_erase, "erase                 erase the chip (or --range)"},
-    {"chips", cmd_chips, "chips [PATTERN] | chips show NAME | chips check"},
+    {"chips", cmd_chips, "chips [PATTERN] | chips show NAME | chips check [--against-flashrom]"},
 };
 
 static void usage(FILE *out)
@@ -31,6 +31,7 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", commands[i].usage);
     fprintf(out, "\noptions:\n"
                  "  -p, --programmer SPEC  sim[:chip=NAME][,image=PATH][,sr1=0xNN]\n"
+                 "                         | flashrom:NAME[:PARAMS] (any flashrom programmer)\n"
                  "                         (default: $CHIPDUMP_PROGRAMMER)\n"
                  "  -c, --chip NAME        chip name, alias or unique prefix (W25Q128)\n"
                  "      --range OFF:LEN    only this part of the chip (0x/K/M suffixes)\n"
@@ -41,6 +42,7 @@ static void usage(FILE *out)
                  "      --no-verify        write: skip the read-back\n"
                  "      --chipdb PATH      extra chip database file or directory (repeatable)\n"
                  "      --json             machine-readable output on stdout\n"
+                 "      --against-flashrom chips check: compare with flashrom's chip list\n"
                  "  -q, --quiet / -v, --verbose\n"
                  "      --no-progress      no progress display\n"
                  "  -h, --help / -V, --version\n"
@@ -57,6 +59,7 @@ enum {
     OPT_CHIPDB,
     OPT_JSON,
     OPT_NO_PROGRESS,
+    OPT_AGAINST_FLASHROM,
 };
 
 static const struct option long_opts[] = {
@@ -71,6 +74,7 @@ static const struct option long_opts[] = {
     {"chipdb", required_argument, NULL, OPT_CHIPDB},
     {"json", no_argument, NULL, OPT_JSON},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"against-flashrom", no_argument, NULL, OPT_AGAINST_FLASHROM},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -127,6 +131,9 @@ static int parse_options(struct cli *cli, int argc, char **argv)
             break;
         case OPT_NO_PROGRESS:
             cli->progress = false;
+            break;
+        case OPT_AGAINST_FLASHROM:
+            cli->against_flashrom = true;
             break;
         case 'q':
             cli->verbosity = -1;

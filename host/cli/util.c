@@ -60,21 +60,59 @@ static bool id_matches(const struct cd_chip *c, const struct cd_probe *p)
     return c->id_len <= p->id_len && !memcmp(c->id, p->id, c->id_len);
 }
 
+/* A programmer's own log (libflashrom's): -v shows errors, warnings and information, -vv
+ * debug output, -vvv everything. */
+static void log_line(void *user, int level, const char *line)
+{
+    const struct cli *cli = user;
+    (void)level; /* cd_set_log filters by level */
+    fprintf(stderr, "%.*s: %s\n", (int)strcspn(cli->programmer, ":"), cli->programmer, line);
+}
+
+/* Programmers that probe and drive the chip themselves (flashrom) open the flash whole. */
+static int open_whole_flash(struct cli *cli, const struct cd_chip *named)
+{
+    struct cd_probe *p = &cli->probe;
+    int r = cli->prog->ops->open_flash(cli->prog, cli->db, named, named ? NULL : cli->chip_name,
+                                       &cli->flash, p);
+    if (r)
+        return cli_error(r, "probe");
+    cli->chip = cli->flash->chip;
+    cli_verbose(cli, "%s: %s\n", p->found_as, cli->chip->name);
+    for (size_t i = 1; !named && i < p->nmatches; i++) {
+        if (!cd_chip_same_geometry(p->matches[0], p->matches[i])) {
+            fprintf(stderr,
+                    "chipdump: %s matches chips of different geometry (%s, %s...); name the "
+                    "chip with --chip\n",
+                    p->found_as, p->matches[0]->name, p->matches[i]->name);
+            return EXIT_USAGE;
+        }
+    }
+    return EXIT_OK;
+}
+
 int cli_open_device(struct cli *cli)
 {
     const struct cd_chip *named = NULL;
     int r;
 
     /* Resolve --chip first: a typo must not touch the device. */
-    if (cli->chip_name && (r = cd_chipdb_find_name(cli->db, cli->chip_name, &named)))
-        return cli_error(r, "--chip");
+    if (cli->chip_name && (r = cd_chipdb_find_name(cli->db, cli->chip_name, &named))) {
+        /* a name only the programmer knows (flashrom's) goes to it as text */
+        if (r != CD_E_UNKNOWN_CHIP || !cd_programmer_knows_chip(cli->programmer, cli->chip_name))
+            return cli_error(r, "--chip");
+        named = NULL;
+    }
     if (!cli->programmer)
         return cli_error(cd_fail(CD_E_ARG, "no USB programmer support yet; use -p sim "
                                            "(simulated chip) or set CHIPDUMP_PROGRAMMER"),
                          "programmer");
+    cd_set_log(log_line, cli, cli->verbosity >= 1 ? cli->verbosity + 1 : -1);
     if ((r = cd_programmer_open(cli->programmer, cli->db, cli->chip_name, &cli->prog)))
         return cli_error(r, cli->programmer);
     cli_verbose(cli, "programmer: %s\n", cli->prog->description);
+    if (cli->prog->ops->open_flash)
+        return open_whole_flash(cli, named);
 
     r = cd_nor_probe(cli->prog, cli->db, &cli->probe);
     if (r && !(r == CD_E_UNKNOWN_CHIP && named && cli->force))

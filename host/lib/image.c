@@ -78,12 +78,22 @@ static int report(cd_progress_fn fn, void *user, uint64_t done, uint64_t total)
     return CD_OK;
 }
 
+/* Region size for programmers that write and verify by themselves (write_region): each call
+ * costs them setup and a pass over a chip-sized buffer (libflashrom), so at most 16 calls
+ * per chip. */
+static uint64_t region_size(const struct cd_flash *f)
+{
+    uint64_t n = f->chip->size / 16;
+    return n < CHUNK ? CHUNK : n;
+}
+
 /* Read with progress reported over [base, base + total) of a larger job. */
 static int read_chunked(struct cd_flash *f, uint64_t off, uint8_t *buf, uint64_t len,
                         cd_progress_fn fn, void *user, uint64_t base, uint64_t total)
 {
+    uint64_t step = f->ops->write_region ? region_size(f) : CHUNK;
     for (uint64_t done = 0; done < len;) {
-        size_t n = len - done > CHUNK ? CHUNK : (size_t)(len - done);
+        size_t n = len - done > step ? (size_t)step : (size_t)(len - done);
         int r = f->ops->read(f, off + done, buf + done, n);
         if (r)
             return r;
@@ -183,6 +193,16 @@ static int verify_chunked(struct cd_flash *f, struct cd_range r, const uint8_t *
                           cd_progress_fn progress, void *user, uint64_t base, uint64_t total,
                           uint64_t *first_diff)
 {
+    if (f->ops->verify_region) {
+        int err = CD_OK;
+        for (uint64_t done = 0, step = region_size(f); !err && done < r.len; done += step) {
+            size_t n = r.len - done > step ? (size_t)step : (size_t)(r.len - done);
+            err = f->ops->verify_region(f, r.off + done, data + done, n, first_diff);
+            if (!err)
+                err = report(progress, user, base + done + n, total);
+        }
+        return err;
+    }
     uint8_t *buf = malloc(CHUNK);
     if (!buf)
         return CD_E_NOMEM;
@@ -276,6 +296,31 @@ int cd_write_range(struct cd_flash *f, struct cd_range r, const uint8_t *data,
     st->blocks_total = nblk;
     st->bytes_compared = r.len;
     uint64_t total = r.len * (o->verify ? 2 : 1), progress = 0;
+
+    if (!err && f->ops->write_region) {
+        /* The programmer plans erases itself; count what the plan above says it must do. */
+        uint32_t pg = f->chip->page_size ? f->chip->page_size : 256;
+        for (uint64_t b = 0; b < nblk; b++) {
+            const uint8_t *d = data + b * minsz, *c = current + b * minsz;
+            st->blocks_erased += need_erase[b];
+            for (uint64_t i = 0; i < minsz; i += pg) {
+                uint64_t n = minsz - i < pg ? minsz - i : pg;
+                if (need_erase[b] ? !cd_all_ff(d + i, n) : memcmp(d + i, c + i, n) != 0)
+                    st->pages_programmed++;
+            }
+        }
+        for (uint64_t done = 0, step = region_size(f); !err && done < r.len; done += step) {
+            size_t n = r.len - done > step ? (size_t)step : (size_t)(r.len - done);
+            if (memcmp(data + done, current + done, n))
+                err = f->ops->write_region(f, r.off + done, data + done, current + done, n);
+            if (!err)
+                err = report(o->progress, o->progress_user, done + n, total);
+        }
+        free(need_erase);
+        if (!err && o->verify)
+            err = verify_chunked(f, r, data, o->progress, o->progress_user, r.len, total, NULL);
+        return err;
+    }
 
     for (uint64_t b = 0; !err && b < nblk;) {
         uint64_t at = r.off + b * minsz, span = minsz;

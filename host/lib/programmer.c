@@ -7,7 +7,7 @@
 #include "chipdump/programmer.h"
 #include "programmers/programmers.h"
 
-const char *const cd_programmer_kinds[] = {"sim", NULL};
+const char *const cd_programmer_kinds[] = {"sim", "flashrom", NULL};
 
 static const struct {
     const char *kind;
@@ -15,6 +15,7 @@ static const struct {
                 struct cd_programmer **out);
 } kinds[] = {
     {"sim", cd_sim_open},
+    {"flashrom", cd_flashrom_open},
 };
 
 int cd_programmer_open(const char *spec, const struct cd_chipdb *db, const char *chip_hint,
@@ -29,7 +30,15 @@ int cd_programmer_open(const char *spec, const struct cd_chipdb *db, const char 
         if (strlen(kinds[i].kind) == klen && !strncmp(kinds[i].kind, spec, klen))
             return kinds[i].open(params, db, chip_hint, out);
     }
-    return cd_fail(CD_E_ARG, "unknown programmer '%.*s' (available: sim)", (int)klen, spec);
+    return cd_fail(CD_E_ARG, "unknown programmer '%.*s' (available: sim, flashrom:NAME)", (int)klen,
+                   spec);
+}
+
+bool cd_programmer_knows_chip(const char *spec, const char *name)
+{
+    if (spec && !strncmp(spec, "flashrom", 8) && (spec[8] == ':' || !spec[8]))
+        return cd_flashrom_knows_chip(name);
+    return false;
 }
 
 void cd_programmer_close(struct cd_programmer *p)
@@ -44,6 +53,9 @@ void cd_programmer_close(struct cd_programmer *p)
 
 int cd_exec(struct cd_programmer *p, const struct cd_op *op)
 {
+    if (!p->ops->exec_op)
+        return cd_fail(CD_E_UNSUPPORTED, "%s drives chips itself and takes no SPI commands",
+                       p->ops->name);
     return p->ops->exec_op(p, op);
 }
 

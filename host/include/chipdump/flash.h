@@ -26,6 +26,7 @@ struct cd_probe {
     bool from_sfdp;           /* geometry came from SFDP, not the database */
     struct cd_chip sfdp_chip; /* storage for the SFDP-derived row */
     char sfdp_name[32];       /* its name: "SFDP-<ID>" */
+    char found_as[128];       /* chip as the programmer names it ("flashrom: Winbond W25Q128.V") */
 };
 
 /**
@@ -45,6 +46,19 @@ struct cd_flash_ops {
     int (*erase)(struct cd_flash *f, uint64_t off, uint64_t size);
     /** Clear block protection before program/erase (may be NULL). */
     int (*unprotect)(struct cd_flash *f);
+    /**
+     * Optional, for programmers that erase and program by themselves (libflashrom): make
+     * [off, off+len) hold data when it holds current now, erasing only what differs. With it,
+     * cd_write_range hands over one region at a time and program/erase may be NULL.
+     */
+    int (*write_region)(struct cd_flash *f, uint64_t off, const uint8_t *data,
+                        const uint8_t *current, size_t len);
+    /**
+     * Optional: compare [off, off+len) with data; CD_E_VERIFY (detail and *first_diff name the
+     * first differing offset) on a mismatch. NULL = cd_verify_range reads and compares.
+     */
+    int (*verify_region)(struct cd_flash *f, uint64_t off, const uint8_t *data, size_t len,
+                         uint64_t *first_diff);
     void (*close)(struct cd_flash *f);
 };
 

@@ -39,10 +39,12 @@ struct cd_op {
     ((struct cd_op){.cmd = (c), .dir = CD_DATA_OUT, .data_len = (n), .data.out = (buf)})
 
 struct cd_programmer;
+struct cd_flash;
+struct cd_probe;
 
 struct cd_programmer_ops {
     const char *name;
-    /** Execute one transaction. Returns CD_OK or a negative cd_err. */
+    /** Execute one transaction. Returns CD_OK or a negative cd_err. NULL with open_flash. */
     int (*exec_op)(struct cd_programmer *p, const struct cd_op *op);
     /** Wait (the chip is busy). NULL = host sleep. Simulated programmers advance model time. */
     int (*delay_us)(struct cd_programmer *p, uint32_t us);
@@ -53,6 +55,16 @@ struct cd_programmer_ops {
      */
     int (*nor_read)(struct cd_programmer *p, uint8_t cmd, uint8_t addr_len, uint8_t dummy_len,
                     uint32_t addr, void *buf, uint32_t len);
+    /**
+     * Optional, for programmers that drive chips themselves (libflashrom) and have no exec_op:
+     * probe, reconcile with the chip the user named (`named`, the --chip row, or `name`, a
+     * --chip text only the programmer knows; both NULL without --chip), fill *probe and open
+     * *out. Returns CD_E_AMBIGUOUS_CHIP (detail lists the choices) when several chips answer
+     * and nothing was named, CD_E_ID_MISMATCH when the chip is not the one named.
+     */
+    int (*open_flash)(struct cd_programmer *p, const struct cd_chipdb *db,
+                      const struct cd_chip *named, const char *name, struct cd_flash **out,
+                      struct cd_probe *probe);
     /** Release everything; p itself is freed by cd_programmer_close. */
     void (*close)(struct cd_programmer *p);
 };
@@ -81,6 +93,21 @@ void cd_programmer_close(struct cd_programmer *p);
 /** Execute one op (thin wrapper that also writes the CHIPDUMP_TRACE line). */
 int cd_exec(struct cd_programmer *p, const struct cd_op *op);
 int cd_delay_us(struct cd_programmer *p, uint32_t us);
+
+/**
+ * True when the programmer of this -p SPEC knows a chip called name by itself (flashrom's
+ * chip names), so --chip may name a chip the database lacks. Touches no device.
+ */
+bool cd_programmer_knows_chip(const char *spec, const char *name);
+
+/**
+ * Where programmers with a log of their own (libflashrom) send it: one line per call, without
+ * the newline; level 0 error, 1 warning, 2 info, 3 debug, 4+ more detail. Lines above
+ * max_level are dropped unformatted (libflashrom's most detailed level logs every byte).
+ * NULL drops everything.
+ */
+typedef void (*cd_log_fn)(void *user, int level, const char *line);
+void cd_set_log(cd_log_fn fn, void *user, int max_level);
 
 /** Names of programmer kinds for --help. */
 extern const char *const cd_programmer_kinds[];

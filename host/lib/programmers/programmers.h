@@ -2,12 +2,17 @@
 #ifndef CHIPDUMP_PROGRAMMERS_H
 #define CHIPDUMP_PROGRAMMERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "chipdump/programmer.h"
 
 int cd_sim_open(const char *params, const struct cd_chipdb *db, const char *chip_hint,
                 struct cd_programmer **out);
+int cd_flashrom_open(const char *params, const struct cd_chipdb *db, const char *chip_hint,
+                     struct cd_programmer **out);
+/** True when libflashrom has a chip of this name (case-insensitive). */
+bool cd_flashrom_knows_chip(const char *name);
 
 /**
  * Split "k=v,k=v": copies the next key and value, advances *cursor. Returns 1 when a
