@@ -1,6 +1,7 @@
 /* Whole-chip and range jobs on a cd_flash: read (with re-reads), smart write, verify, erase. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,8 +96,14 @@ static int read_chunked(struct cd_flash *f, uint64_t off, uint8_t *buf, uint64_t
     for (uint64_t done = 0; done < len;) {
         size_t n = len - done > step ? (size_t)step : (size_t)(len - done);
         int r = f->ops->read(f, off + done, buf + done, n);
-        if (r)
-            return r;
+        if (r) {
+            /* How far it got: the user knows what a retry (or a better clip) has to redo. */
+            char why[768];
+            snprintf(why, sizeof(why), "%s", cd_error_detail());
+            return cd_fail(r, "%s%sthe read stopped at 0x%llx, %llu of %llu bytes read", why,
+                           why[0] ? "; " : "", (unsigned long long)(off + done),
+                           (unsigned long long)done, (unsigned long long)len);
+        }
         done += n;
         if ((r = report(fn, user, base + done, total)))
             return r;

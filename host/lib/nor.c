@@ -116,6 +116,17 @@ int cd_nor_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd_
         return CD_OK;
     }
 
+    /*
+     * JEP106 manufacturer codes (and the 7Fh continuation code) have odd parity: bit 7 is
+     * the parity bit. An unknown ID whose first byte has even parity is noise on MISO (a clip
+     * that misses a pin, a board holding the chip in reset), not a chip to ask for SFDP.
+     */
+    if (!(__builtin_popcount(out->id[0]) & 1))
+        return cd_fail(CD_E_NO_CHIP,
+                       "READ ID (9Fh) returned %02X %02X %02X: %02Xh is no JEDEC manufacturer "
+                       "code (they have odd parity)",
+                       out->id[0], out->id[1], out->id[2], out->id[0]);
+
     /* Not in the database: JESD216 SFDP tells the geometry of most parts made since 2011. */
     uint8_t sfdp[512];
     struct cd_op rd = {.cmd = OP_RDSFDP,

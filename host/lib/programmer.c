@@ -6,8 +6,9 @@
 #include "chipdump/error.h"
 #include "chipdump/programmer.h"
 #include "programmers/programmers.h"
+#include "trace.h"
 
-const char *const cd_programmer_kinds[] = {"sim", "flashrom", NULL};
+const char *const cd_programmer_kinds[] = {"sim", "ch341a", "flashrom", NULL};
 
 static const struct {
     const char *kind;
@@ -15,6 +16,7 @@ static const struct {
                 struct cd_programmer **out);
 } kinds[] = {
     {"sim", cd_sim_open},
+    {"ch341a", cd_ch341a_open},
     {"flashrom", cd_flashrom_open},
 };
 
@@ -27,11 +29,17 @@ int cd_programmer_open(const char *spec, const struct cd_chipdb *db, const char 
     size_t klen = strcspn(spec, ":");
     const char *params = spec[klen] == ':' ? spec + klen + 1 : "";
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (strlen(kinds[i].kind) == klen && !strncmp(kinds[i].kind, spec, klen))
-            return kinds[i].open(params, db, chip_hint, out);
+        if (strlen(kinds[i].kind) == klen && !strncmp(kinds[i].kind, spec, klen)) {
+            int r = cd_trace_open(); /* CHIPDUMP_TRACE, closed with the programmer */
+            if (r)
+                return r;
+            if ((r = kinds[i].open(params, db, chip_hint, out)))
+                cd_trace_close();
+            return r;
+        }
     }
-    return cd_fail(CD_E_ARG, "unknown programmer '%.*s' (available: sim, flashrom:NAME)", (int)klen,
-                   spec);
+    return cd_fail(CD_E_ARG, "unknown programmer '%.*s' (available: sim, ch341a, flashrom:NAME)",
+                   (int)klen, spec);
 }
 
 bool cd_programmer_knows_chip(const char *spec, const char *name)
@@ -49,6 +57,7 @@ void cd_programmer_close(struct cd_programmer *p)
         p->ops->close(p);
     free(p->description);
     free(p);
+    cd_trace_close();
 }
 
 int cd_exec(struct cd_programmer *p, const struct cd_op *op)
@@ -56,16 +65,24 @@ int cd_exec(struct cd_programmer *p, const struct cd_op *op)
     if (!p->ops->exec_op)
         return cd_fail(CD_E_UNSUPPORTED, "%s drives chips itself and takes no SPI commands",
                        p->ops->name);
-    return p->ops->exec_op(p, op);
+    int r = p->ops->exec_op(p, op);
+    if (cd_trace_enabled())
+        cd_trace_op(p->kind ? p->kind : p->ops->name, op, r);
+    return r;
 }
 
 int cd_delay_us(struct cd_programmer *p, uint32_t us)
 {
-    if (p->ops->delay_us)
-        return p->ops->delay_us(p, us);
-    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-    return CD_OK;
+    int r = CD_OK;
+    if (p->ops->delay_us) {
+        r = p->ops->delay_us(p, us);
+    } else {
+        struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+    /* A host wait: for simulated programmers model time, as asked (no real time passes). */
+    cd_trace_line(p->kind ? p->kind : p->ops->name, "sleep", "-", us, r ? 0 : us, r ? "err" : "ok");
+    return r;
 }
 
 int cd_spec_next_param(const char **cursor, char *key, size_t keysz, char *val, size_t valsz)

@@ -9,6 +9,9 @@
 
 int cd_sim_open(const char *params, const struct cd_chipdb *db, const char *chip_hint,
                 struct cd_programmer **out);
+/* -p ch341a[:serial=S|bus=B,addr=A] or ch341a:emulate=CHIP,... (ch341a.c) */
+int cd_ch341a_open(const char *params, const struct cd_chipdb *db, const char *chip_hint,
+                   struct cd_programmer **out);
 int cd_flashrom_open(const char *params, const struct cd_chipdb *db, const char *chip_hint,
                      struct cd_programmer **out);
 /** True when libflashrom has a chip of this name (case-insensitive). */
