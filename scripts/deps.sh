@@ -4,9 +4,9 @@
 set -eu
 
 # libflashrom-dev: the flashrom programmer (-p flashrom:NAME); flashrom: its CLI, for the
-# benchmark (bench/) and for comparing by hand
-build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev python3 libflashrom-dev flashrom"
-extra_pkgs="libusb-1.0-0-dev"
+# benchmark (bench/) and for comparing by hand; libusb-1.0-0-dev: the ch341a programmer
+build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev python3 libflashrom-dev flashrom libusb-1.0-0-dev"
+extra_pkgs=""
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
