@@ -105,10 +105,12 @@ static int check_flashrom(struct cli *cli)
         return EXIT_USAGE;
     }
     if (cli->verbosity >= 0)
-        printf("chips check --against-flashrom: flashrom %s lists %zu SPI chips: %zu are "
+        printf("chips check --against-flashrom: libflashrom%s%s lists %zu SPI chips: %zu are "
                "database rows of the same size, %zu left out or corrected with a reason "
                "(chipdb/flashrom-allow.txt); %zu NOR rows flashrom does not list\n",
-               cd_flashrom_version(), st.flashrom_spi, st.matched, st.allowed, st.rows_only_here);
+               strcmp(cd_flashrom_version(), "unknown") ? " " : "",
+               strcmp(cd_flashrom_version(), "unknown") ? cd_flashrom_version() : "",
+               st.flashrom_spi, st.matched, st.allowed, st.rows_only_here);
     return EXIT_OK;
 }
 

@@ -621,10 +621,19 @@ long cd_flashrom_check(const struct cd_chipdb *db, const char *allow_text, const
         if (!listed)
             snprintf(msg, sizeof(msg), "%s:%d: flashrom lists no SPI chip named '%s'", origin,
                      allow[k].line, allow[k].name);
-        else if (allow[k].kind == ALLOW_SAME)
-            snprintf(msg, sizeof(msg), "%s:%d: the database has no NOR row named '%s'", origin,
-                     allow[k].line, allow[k].row);
-        else if (allow[k].kind == ALLOW_SIZE)
+        else if (allow[k].kind == ALLOW_SAME) {
+            bool have = false;
+            for (size_t i = 0; i < nrows && !have; i++)
+                have = cd_chipdb_get(db, i)->type == CD_CHIP_NOR &&
+                       row_named(cd_chipdb_get(db, i), allow[k].row);
+            if (have)
+                snprintf(msg, sizeof(msg),
+                         "%s:%d: 'same | %s' is not needed: flashrom's name already names a row",
+                         origin, allow[k].line, allow[k].name);
+            else
+                snprintf(msg, sizeof(msg), "%s:%d: the database has no NOR row named '%s'", origin,
+                         allow[k].line, allow[k].row);
+        } else if (allow[k].kind == ALLOW_SIZE)
             snprintf(msg, sizeof(msg), "%s:%d: 'size | %s' names a chip the database lacks", origin,
                      allow[k].line, allow[k].name);
         else
