@@ -176,6 +176,10 @@ static void check_nand(struct checker *k, const struct cd_chip *c)
                 (unsigned)c->blocks_per_die);
     if (c->dies == 0)
         problem(k, c, "dies is 0");
+    if (c->dies > 1 && c->die_select == CD_DIE_SELECT_NONE)
+        problem(k, c, "%u dies but no die_select (c2 or d0)", (unsigned)c->dies);
+    if (c->dies == 1 && c->die_select != CD_DIE_SELECT_NONE)
+        problem(k, c, "die_select given for a chip with one die");
     if (c->ecc_step && c->page_size % c->ecc_step)
         problem(k, c, "ECC step %u does not divide the page size %u", (unsigned)c->ecc_step,
                 (unsigned)c->page_size);

@@ -57,6 +57,9 @@ enum key {
     K_ECC,
     K_ECC_STATUS,
     K_T_READ,
+    K_CACHE_DUMMY,
+    K_DIE_SELECT,
+    K_CONT_READ,
     NKEYS
 };
 
@@ -97,6 +100,9 @@ static const struct {
     [K_ECC] = {"ecc", F_NAND | F_REQ_NAND},
     [K_ECC_STATUS] = {"ecc_status", F_NAND | F_REQ_NAND},
     [K_T_READ] = {"t_read", F_NAND},
+    [K_CACHE_DUMMY] = {"cache_dummy", F_NAND},
+    [K_DIE_SELECT] = {"die_select", F_NAND},
+    [K_CONT_READ] = {"cont_read", F_NAND},
 };
 
 /* Longer names are surely a mistake, and the edit distance only looks at 63 characters. */
@@ -701,6 +707,25 @@ static bool build_nand(struct parser *p, struct cd_chip *c, bool size_given)
     c->pp_max_us = 900;
     if (p->f[K_T_PROGRAM].val && !field_times(p, K_T_PROGRAM, false, &c->pp_typ_us, &c->pp_max_us))
         return false;
+
+    static const char *const dummy_pos[] = {"after", "before"};
+    static const char *const die_sel[] = {"none", "c2", "d0"};
+    static const char *const cont[] = {"none", "buf", "cr"};
+    if (p->f[K_CACHE_DUMMY].val) {
+        if (!field_word(p, K_CACHE_DUMMY, dummy_pos, 2, &w))
+            return false;
+        c->cache_dummy_first = w == 1;
+    }
+    if (p->f[K_DIE_SELECT].val) {
+        if (!field_word(p, K_DIE_SELECT, die_sel, 3, &w))
+            return false;
+        c->die_select = (uint8_t)w;
+    }
+    if (p->f[K_CONT_READ].val) {
+        if (!field_word(p, K_CONT_READ, cont, 3, &w))
+            return false;
+        c->cont_read = (uint8_t)w;
+    }
 
     /* The block erase (D8h) is erase[0], so geometry and erase code treat NOR and NAND alike. */
     uint64_t block = (uint64_t)c->page_size * ppb, total;

@@ -19,6 +19,20 @@ enum cd_readid_form {
     CD_READID_DUMMY = 2,  /* one dummy byte first */
 };
 
+/* How a stacked SPI-NAND switches dies (`die_select` in docs/chipdb.md). */
+enum cd_die_select {
+    CD_DIE_SELECT_NONE = 0, /* one die */
+    CD_DIE_SELECT_C2 = 1,   /* DIE SELECT C2h + die index (Winbond W25M) */
+    CD_DIE_SELECT_D0 = 2,   /* SET FEATURE D0h = die << 6 (Micron) */
+};
+
+/* What a SPI-NAND needs so that READ FROM CACHE reads one page (`cont_read`). */
+enum cd_cont_read {
+    CD_CONT_READ_NONE = 0, /* no continuous-read mode */
+    CD_CONT_READ_BUF = 1,  /* set CFG (B0h) bit 3 BUF: buffer mode (Winbond) */
+    CD_CONT_READ_CR = 2,   /* clear CFG bit 0 CR, on at power-up (Micron M70A) */
+};
+
 /* 4-byte addressing capabilities of NOR chips over 16 MiB (bit flags). */
 enum cd_addr4 {
     CD_ADDR4_NONE = 0,
@@ -75,6 +89,9 @@ struct cd_chip {
     uint16_t ecc_step;                 /* bytes per ECC step (512) */
     char *ecc_status;                  /* name of the ECC-status decoder ("generic", ...) */
     uint32_t read_typ_us, read_max_us; /* PAGE READ busy time (tRD) */
+    bool cache_dummy_first;            /* READ FROM CACHE: dummy byte before the column */
+    uint8_t die_select;                /* enum cd_die_select */
+    uint8_t cont_read;                 /* enum cd_cont_read */
 
     /* where the row came from (for messages) */
     char *origin_file;

@@ -2,6 +2,7 @@
 #ifndef CHIPDUMP_SIM_H
 #define CHIPDUMP_SIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,60 @@ void cd_nor_model_get_stats(const struct cd_spi_model *m, struct cd_nor_model_st
  */
 void cd_nor_protected_range(const struct cd_chip *chip, uint8_t sr1, uint64_t *start,
                             uint64_t *len);
+
+/*
+ * SPI-NAND model of `chip` (a NAND row) over `array`: every page's data followed by its OOB
+ * (page_size + oob_size bytes per page), die after die -- the raw-dump layout, so a page+OOB
+ * dump is a chip. The array is owned by the caller (a mmap'ed file makes a file-backed chip).
+ * The chip powers up with every block locked (A0h), ECC on and continuous read on where the
+ * row has it. Returns NULL on a row the model cannot emulate (not NAND, bad geometry).
+ */
+struct cd_spi_model *cd_nand_model_new(const struct cd_chip *chip, uint8_t *array);
+
+/** Bytes of array a NAND model of chip needs: pages x (page_size + oob_size). */
+uint64_t cd_nand_raw_size(const struct cd_chip *chip);
+
+enum cd_nand_fault_kind {
+    CD_NAND_FAULT_BITFLIPS,     /* weak cells: `count` bits of ECC step `step` of page `where`
+                                 * read flipped (corrected when ECC is on and count <= the
+                                 * strength, uncorrectable above it, visible with ECC off) */
+    CD_NAND_FAULT_PROGRAM_FAIL, /* PROGRAM EXECUTE in block `where` ends with P_FAIL */
+    CD_NAND_FAULT_ERASE_FAIL,   /* BLOCK ERASE of block `where` ends with E_FAIL */
+};
+
+struct cd_nand_fault {
+    enum cd_nand_fault_kind kind;
+    uint32_t where; /* chip-wide page (bit flips) or block (P_FAIL, E_FAIL) */
+    unsigned count; /* bit flips */
+    unsigned step;  /* ECC step of the page the bit flips are in (0 = its first 512 bytes) */
+};
+
+/** Add a fault to a NAND model. CD_E_RANGE if it lies outside the chip. */
+int cd_nand_model_add_fault(struct cd_spi_model *m, const struct cd_nand_fault *f);
+
+/**
+ * Where the last READ FROM CACHE began, as an offset into the array (chip-wide page x
+ * (page + OOB) + column). False if the last command was not a cache read of an array page.
+ */
+bool cd_nand_model_last_cache_read(const struct cd_spi_model *m, uint64_t *raw_offset);
+
+/** Counters for tests: what executed, and every rule a careful host never breaks. */
+struct cd_nand_model_stats {
+    uint64_t page_reads, page_programs, block_erases;
+    uint64_t ignored_no_wel;     /* PROGRAM EXECUTE / BLOCK ERASE without WEL */
+    uint64_t ignored_busy;       /* commands other than GET FEATURE / RESET while busy */
+    uint64_t locked_rejects;     /* program/erase refused because blocks are locked (A0h) */
+    uint64_t bad_block_erases;   /* erases of a block that carried a factory bad-block marker */
+    uint64_t bad_block_programs; /* programs into such a block */
+    uint64_t double_programs;    /* PROGRAM EXECUTE into a page already programmed since its
+                                  * erase (with ECC on this corrupts the page's parity) */
+    uint64_t blank_programs_ecc; /* all-0xFF page+OOB programmed with ECC on: writes parity, so
+                                  * the page is no longer blank */
+    uint64_t plane_mismatches;   /* cache access whose plane bit is not the page's plane */
+    uint64_t cont_reads;         /* READ FROM CACHE in continuous-read mode */
+    uint64_t otp_accesses;       /* page read / program with OTP_EN set */
+};
+void cd_nand_model_get_stats(const struct cd_spi_model *m, struct cd_nand_model_stats *st);
 
 struct cd_programmer;
 /** The chip model behind a sim programmer (NULL for any other programmer), for tests. */
