@@ -16,8 +16,8 @@ int cmd_probe(struct cli *cli)
         return st;
     const struct cd_probe *p = &cli->probe;
     char raw[3 * CD_MAX_ID_LEN + 1] = "";
-    for (unsigned i = 0; i < p->id_len; i++)
-        snprintf(raw + 3 * i, 4, i ? " %02X" : "%02X ", p->id[i]);
+    for (unsigned i = 0, n = 0; i < p->id_len; i++)
+        n += (unsigned)snprintf(raw + n, sizeof(raw) - n, "%s%02X", i ? " " : "", p->id[i]);
     const char *origin = p->from_sfdp     ? "SFDP"
                          : p->chip        ? "chipdb"
                          : p->found_as[0] ? "the programmer (not in chipdump's database)"
