@@ -82,7 +82,8 @@ static bool container_like(const char *name)
 }
 
 /* Names device trees give to space nobody uses; such a node is sometimes appended after the
- * others to cover an earlier gap (ofpart registers nodes in device-tree order, unsorted). */
+ * others to cover an earlier gap (ofpart registers nodes in device-tree order, unsorted:
+ * Linux's kirkwood-linksys-viper.dts lists "unused" @0xc0000 last). */
 static bool filler_like(const char *name)
 {
     static const char *const p[] = {"unused", "reserved", "rsvd",  "free", "empty",
@@ -320,13 +321,15 @@ static void leaf(struct search *s)
             if (s->role[i] == R_TOP && s->chip[i] == c && h->off[i] + s->it[i].size > extent)
                 extent = h->off[i] + s->it[i].size;
         h->chip_extent[c] = extent;
+        /* exact offsets explain gaps between them, not a chip that is not covered */
+        bool tiled = anypin[c] || s->ksum[ROOT(c)] == extent;
         if (s->F[c]) {
             if (extent > s->F[c])
                 return;
             chipsize[c] = s->F[c];
-            h->chip_complete[c] = anypin[c] || (extent == s->F[c] && s->ksum[ROOT(c)] == extent);
+            h->chip_complete[c] = tiled && extent == s->F[c];
         } else {
-            h->chip_complete[c] = anypin[c] || (mtd_pow2(extent) && s->ksum[ROOT(c)] == extent);
+            h->chip_complete[c] = tiled && mtd_pow2(extent);
             chipsize[c] = h->chip_complete[c] ? extent : 0;
         }
     }
@@ -372,9 +375,43 @@ static void leaf(struct search *s)
                 h->chip_complete[h->chip[i]] = false;
         }
     }
+    /* fewer chips with gaps is better: chips are laid out independently */
     for (unsigned c = 0; c < nchips; c++)
         if (!h->chip_complete[c])
-            tier = 1;
+            tier++;
+    /* on a chip with exactly known partitions, the others are laid after their known
+     * neighbour: certain only where a run of them fills the room up to the next known one
+     * (or to the chip's end) exactly */
+    for (unsigned c = 0; c < nchips; c++) {
+        if (!anypin[c])
+            continue;
+        int root = ROOT(c);
+        int nt = s->nk[root];
+        const int *L = &s->kids[(size_t)root * n];
+        int first = -1;
+        uint64_t total = 0;
+        for (int k = 0; k <= nt; k++) {
+            bool at_end = k == nt;
+            if (!at_end && !s->it[L[k]].pinned) {
+                if (first < 0)
+                    first = k;
+                total += s->it[L[k]].size;
+                continue;
+            }
+            if (first >= 0) {
+                uint64_t limit =
+                    at_end ? (s->F[c] ? s->F[c]
+                                      : (mtd_pow2(h->chip_extent[c]) ? h->chip_extent[c] : 0))
+                           : s->it[L[k]].pin_off;
+                bool exact = limit && h->off[L[first]] + total == limit;
+                for (int j = first; j < k; j++)
+                    if (!exact)
+                        set(h, L[j], h->off[L[j]], CD_MTD_TILED, WHY_FOLLOWS, false);
+            }
+            first = -1;
+            total = 0;
+        }
+    }
     /* a filler listed last on its chip may really sit anywhere before */
     bool filler[CD_MTD_MAX_CHIPS] = {0};
     for (unsigned c = 0; c < nchips; c++) {
