@@ -245,7 +245,7 @@ int cd_mtd_parse_mtdparts(const char *s, struct cd_mtd_exact *out)
     const char *end = def;
     while (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r' && *end != '"')
         end++;
-    struct mp m = {.s = def, .p = def, .end = end, .out = out};
+    struct mp m = {.s = s, .p = def, .end = end, .out = out}; /* columns count from s */
     if (def == end) {
         cd_mtd_exact_free(out);
         return cd_fail(CD_E_BAD_IMAGE, "mtdparts: empty (expected e.g. "

@@ -164,6 +164,15 @@ static size_t top_of(const struct infer_hyp *h, size_t k)
     return k;
 }
 
+/* Position of k's top-level ancestor among the chip's tiled partitions; nt if none. */
+static size_t top_pos(const struct infer_hyp *h, const size_t *tops, size_t nt, size_t k)
+{
+    size_t t = top_of(h, k), pos = 0;
+    while (pos < nt && tops[pos] != t)
+        pos++;
+    return pos;
+}
+
 /*
  * A chip whose image is larger than its partitions: a gap lies somewhere. Try it before each
  * top-level partition; keep the place where the most starts hold what their names promise
@@ -182,49 +191,48 @@ static void settle_hole(struct cd_mtd_layout *l, const struct cd_mtd_opts *o, si
             tops[nt++] = k;
     if (nt < 1)
         return;
-    int best = -1, best_score = 0;
-    bool tie = false;
+    /* score every place for the gap; keep the best places without a contradiction */
+    int score[CD_MTD_MAX_PARTS + 1];
+    int best_score = 0;
     for (size_t p = 0; p <= nt; p++) {
-        int score = 0, wrong = 0;
+        int sc = 0, wrong = 0;
         for (size_t k = 0; k < ni; k++) {
             if (h->chip[k] != chip)
                 continue;
-            size_t t = top_of(h, k);
-            size_t pos = 0;
-            while (pos < nt && tops[pos] != t)
-                pos++;
+            size_t pos = top_pos(h, tops, nt, k);
             if (pos == nt)
                 continue; /* under an alias or pinned: not moved */
-            uint64_t off = h->off[k] + (pos >= p ? g : 0);
-            int v = verdict(o, l->parts[part_of[k]].name, chip, off);
-            score += v;
+            int v = verdict(o, l->parts[part_of[k]].name, chip, h->off[k] + (pos >= p ? g : 0));
+            sc += v;
             wrong += v < 0;
         }
-        if (wrong || score <= 0)
-            continue;
-        if (score > best_score) {
-            best = (int)p;
-            best_score = score;
-            tie = false;
-        } else if (score == best_score) {
-            tie = true;
-        }
+        score[p] = wrong ? -1 : sc;
+        if (score[p] > best_score)
+            best_score = score[p];
     }
-    if (best < 0 || tie)
+    if (best_score <= 0)
         return;
+    /* a start is settled when every best place puts it at the same offset and the image
+     * holds there what its name promises */
+    size_t last_best = 0;
+    for (size_t p = 0; p <= nt; p++)
+        if (score[p] == best_score)
+            last_best = p;
     for (size_t k = 0; k < ni; k++) {
         if (h->chip[k] != chip)
             continue;
-        size_t t = top_of(h, k), pos = 0;
-        while (pos < nt && tops[pos] != t)
-            pos++;
+        size_t pos = top_pos(h, tops, nt, k);
         if (pos == nt)
             continue;
-        struct cd_mtd_part *p = &l->parts[part_of[k]];
-        uint64_t off = h->off[k] + (pos >= (size_t)best ? g : 0);
-        p->offset = off;
-        if (verdict(o, p->name, chip, off) > 0)
-            confirm(p, off, "%s",
+        bool same = true;
+        uint64_t off = h->off[k] + (pos >= last_best ? g : 0);
+        for (size_t p = 0; p <= nt; p++)
+            if (score[p] == best_score && h->off[k] + (pos >= p ? g : 0) != off)
+                same = false;
+        struct cd_mtd_part *q = &l->parts[part_of[k]];
+        q->offset = off;
+        if (same && verdict(o, q->name, chip, off) > 0)
+            confirm(q, off, "%s",
                     "the chip has a gap /proc/mtd does not show; the image puts this partition's "
                     "start here");
     }

@@ -264,7 +264,8 @@ static int line_range(struct parser *ps, const char *p, const char *end, int no)
     bool rel = false;
     while (!place(ps, ps->cur, s, e, &abs, &rel)) {
         const struct block *bl = &ps->blocks[ps->cur];
-        if (bl->outer < 0) {
+        /* leave a block early only when it never said how many lines it has */
+        if (bl->outer < 0 || bl->expect >= 0) {
             const struct raw *par = &ps->raw[bl->parent];
             return cd_fail(CD_E_BAD_IMAGE,
                            "%s:%d: \"%.*s\" (0x%llx-0x%llx) lies outside \"%s\" (line %d) "

@@ -94,12 +94,16 @@ static bool filler_like(const char *name)
     return false;
 }
 
-/* A child of container c may be item i: the kinds of nesting the kernel produces. */
+/*
+ * A child of container c may be item i: the kinds of nesting the kernel produces. Split
+ * parsers only ever make kernel-like and filesystem parts (kernel, linux, loader, rootfs,
+ * ubi, rootfs_data); dual-image tables nest rootfs in kernel; a whole-chip partition holds
+ * anything. An "art" inside "firmware" is no layout a kernel makes.
+ */
 static bool plausible_child(const struct search *s, int c, size_t i)
 {
     const char *cn = s->it[c].name, *in = s->it[i].name;
-    return mtd_name_is_whole_chip(cn) || container_like(cn) || mtd_name_is_fs(in) ||
-           mtd_name_is_kernel(in);
+    return mtd_name_is_whole_chip(cn) || mtd_name_is_fs(in) || mtd_name_is_kernel(in);
 }
 
 static void dfs(struct search *s, size_t i);
@@ -570,7 +574,8 @@ static bool newchip_allowed(const struct search *s, size_t i, bool newtable)
     const struct infer_item *x = &s->it[i];
     if (x->pinned && x->pin_chip >= 0)
         return (unsigned)x->pin_chip == s->curchip + 1;
-    if (s->F[s->curchip] && s->cursor[s->curchip] == s->F[s->curchip])
+    /* the chip given is full and the user named the next one's size too */
+    if (s->F[s->curchip] && s->cursor[s->curchip] == s->F[s->curchip] && s->F[s->curchip + 1])
         return true;
     /* a change of erase size between top-level partitions: NOR boot flash, then NAND */
     int root = ROOT(s->curchip);
@@ -634,7 +639,9 @@ static int diagnose(const struct infer_item *it, size_t n, const uint64_t *F)
         }
         int k;
         for (k = depth - 1; k >= 0; k--)
-            if (used[k] + it[i].size <= it[stack[k]].size)
+            if (used[k] + it[i].size <= it[stack[k]].size &&
+                (mtd_name_is_whole_chip(it[stack[k]].name) || mtd_name_is_fs(it[i].name) ||
+                 mtd_name_is_kernel(it[i].name)))
                 break;
         if (k >= 0) {
             used[k] += it[i].size;
@@ -654,8 +661,8 @@ static int diagnose(const struct infer_item *it, size_t n, const uint64_t *F)
                 snprintf(in + o, sizeof(in) - o, ")");
             return cd_fail(CD_E_BAD_IMAGE,
                            "mtd%d \"%s\" (0x%llx bytes) fits nowhere: mtd%d..mtd%d already fill "
-                           "0x%llx of the 0x%llx-byte flash, and it is larger than the room left "
-                           "in every partition it could sit in%s",
+                           "0x%llx of the 0x%llx-byte flash, and no partition before it can hold "
+                           "it%s",
                            it[i].index, it[i].name, (unsigned long long)it[i].size, it[first].index,
                            it[i ? i - 1 : 0].index, (unsigned long long)T,
                            (unsigned long long)F[chip], in);

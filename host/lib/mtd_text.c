@@ -97,10 +97,12 @@ bool mtd_name_is_whole_chip(const char *name)
         "flash", "entire", "allflash",    "all_flash",  "spi-flash", "dummy-full", NULL};
     if (in_list(name, names))
         return true;
-    /* a partitioned master registered as a device of its own: "spi0.0", "spi32766.0" */
+    /* a partitioned master registered as a device of its own: "spi0.0", "spi32766.0",
+     * "MT7621-NAND", "qcom_nand.0", "spi-nand0" */
     unsigned a, b;
     char tail;
-    return sscanf(name, "spi%u.%u%c", &a, &b, &tail) == 2;
+    return sscanf(name, "spi%u.%u%c", &a, &b, &tail) == 2 || has(name, "nand") ||
+           has(name, "-flash") || has(name, ".cfi");
 }
 
 bool mtd_name_is_fs(const char *name)
