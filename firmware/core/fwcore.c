@@ -105,6 +105,7 @@ static struct {
     uint32_t opbuf_used;
     uint32_t opbuf_delays[FW_OPBUF_SIZE / 5];
     bool was_connected;
+    uint8_t allowed[32]; /* fw_set_cmdmap: opcodes this build may answer */
     /* command payload */
     uint8_t buf[FW_BUF_SIZE];
 } fw;
@@ -200,6 +201,7 @@ static void reset_session(void)
 void fw_init(void)
 {
     memset(&fw, 0, sizeof(fw));
+    memset(fw.allowed, 0xFF, sizeof(fw.allowed));
     board_spi_cs(false);
     reset_session();
 }
@@ -211,7 +213,7 @@ bool fw_idle(void)
 
 /* ---- serprog command map ---- */
 
-static bool supported(uint8_t op)
+static bool implemented(uint8_t op)
 {
     switch (op) {
     case SP_NOP:
@@ -245,6 +247,16 @@ static bool supported(uint8_t op)
     }
 }
 
+static bool supported(uint8_t op)
+{
+    return implemented(op) && (fw.allowed[op / 8] >> (op % 8)) & 1;
+}
+
+void fw_set_cmdmap(const uint8_t map[32])
+{
+    memcpy(fw.allowed, map, sizeof(fw.allowed));
+}
+
 /*
  * Bytes of fixed parameters after the opcode, or -1 for an opcode nobody defines. Opcodes
  * serprog defines for parallel buses are parsed too (and NAKed) so their parameters are
@@ -252,6 +264,8 @@ static bool supported(uint8_t op)
  */
 static int header_len(uint8_t op)
 {
+    if (implemented(op) && !supported(op))
+        return -1; /* switched off with fw_set_cmdmap: as if unknown */
     switch (op) {
     case SP_R_BYTE:
         return 3;

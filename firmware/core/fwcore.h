@@ -22,4 +22,11 @@ void fw_task(void);
 /* true when no command is in progress (nothing half-received, no stream pending). */
 bool fw_idle(void);
 
+/*
+ * Answer only the opcodes set in map (32 bytes, the Q_CMDMAP layout) of those the engine
+ * implements; the others are NAKed as unknown and vanish from Q_CMDMAP. Call after fw_init.
+ * Lets host tests impersonate plain serprog firmware (pico-serprog's set) with this engine.
+ */
+void fw_set_cmdmap(const uint8_t map[32]);
+
 #endif

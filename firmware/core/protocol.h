@@ -68,6 +68,14 @@
 #define CD_POLL_READY   0
 #define CD_POLL_TIMEOUT 1
 
+/*
+ * USB IDs of the chipdump RP2040 board: the host's -p rp2040 looks for these, and
+ * udev/60-chipdump.rules grants access to them. 1209:0001 is a pid.codes *test* PID, a
+ * placeholder until the board has its own.
+ */
+#define CD_USB_VID 0x1209
+#define CD_USB_PID 0x0001
+
 /* Serial name answered to Q_PGMNAME (16 bytes, NUL padded). */
 #define SP_PGMNAME "chipdump"
 
