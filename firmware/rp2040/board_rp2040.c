@@ -40,7 +40,7 @@ void board_delay_us(uint32_t us)
     board_progress = true;
     uint32_t t0 = time_us_32();
     while (time_us_32() - t0 < us)
-        ;
+        cdc_task(); /* keep USB served during long waits (see board_usb_connected) */
 }
 
 size_t board_usb_read(uint8_t *buf, size_t max)
@@ -66,6 +66,10 @@ void board_usb_flush(void)
 
 bool board_usb_connected(void)
 {
+    /* The engine asks this while it polls a busy chip (a chip erase can take minutes): serve
+     * USB here too, or control requests (a closing port's DTR drop) would wait until the poll
+     * ends, and hosts give up on control transfers after 5 s. */
+    cdc_task();
     return cdc_connected();
 }
 

@@ -9,11 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* USB identity. 1209:0001 is a pid.codes test PID (pid.codes "Test PIDs": for development,
- * not for products); a real PID must replace it before release. The host side finds the
- * board by this VID:PID plus the product string. */
-#define CDC_USB_VID     0x1209u
-#define CDC_USB_PID     0x0001u
+/* USB identity: CD_USB_VID:CD_USB_PID from firmware/core/protocol.h (shared with the host's
+ * -p rp2040 lookup); the host also checks the product string. */
+#include "core/protocol.h"
+#define CDC_USB_VID     CD_USB_VID
+#define CDC_USB_PID     CD_USB_PID
 #define CDC_USB_PRODUCT "chipdump RP2040 programmer"
 
 /** Start the controller and attach to the bus. serial: the iSerialNumber string (ASCII). */

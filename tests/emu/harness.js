@@ -65,7 +65,8 @@ class Emulator {
     this.failed = 0;
     this.stats = {
       in_packets: 0, in_full: 0, in_short: 0, in_zlp: 0, in_bytes: 0, in_transfers: 0,
-      out_packets: 0, out_bytes: 0, spi_bytes: 0, cs_cycles: 0,
+      out_packets: 0, out_bytes: 0, spi_bytes: 0, spi_bytes_deselected: 0, cs_cycles: 0,
+      cs_held_after_disconnect: 0,
     };
     this.clients = 0;
   }
@@ -170,6 +171,10 @@ class Emulator {
       alarm.schedule(8e9 / spi.clockFrequency);
     };
 
+    this.csCheck = mcu.clock.createAlarm(() => {
+      if (this.selected && !this.sock) this.stats.cs_held_after_disconnect++;
+    });
+
     this.usb = new UsbHost(mcu, {
       onInPacket: (ep, data) => this.inPacket(ep, data),
       log: (s) => this.log(s),
@@ -200,7 +205,10 @@ class Emulator {
 
   spiByte(v) {
     this.stats.spi_bytes++;
-    if (!this.selected) return 0xff; /* no chip selected: MISO floats high (pull-up) */
+    if (!this.selected) { /* no chip selected: MISO floats high (pull-up) */
+      this.stats.spi_bytes_deselected++;
+      return 0xff;
+    }
     this.modelCatchUp();
     return this.m.emu_xfer(v);
   }
@@ -245,9 +253,11 @@ class Emulator {
   }
 
   accept(sock) {
+    /* one host at a time, like a tty: a new connection replaces one that is still closing */
     if (this.sock) {
-      sock.destroy(); /* one host at a time, like a tty */
-      return;
+      const old = this.sock;
+      this.clientGone(old);
+      old.destroy();
     }
     sock.setNoDelay(true);
     this.sock = sock;
@@ -255,19 +265,22 @@ class Emulator {
     this.log(`client ${this.clients} connected`);
     this.usb.setLineState(true);
     sock.on('data', (buf) => {
+      if (this.sock !== sock) return;
       this.usb.queueOut(buf);
       this.wake();
     });
-    const gone = () => {
-      if (this.sock !== sock) return;
-      this.sock = null;
-      this.usb.dropOut();
-      this.usb.setLineState(false); /* the port closed: DTR drops */
-      this.log(`client ${this.clients} disconnected`);
-      this.wake();
-    };
-    sock.on('close', gone);
-    sock.on('error', gone);
+    sock.on('close', () => this.clientGone(sock));
+    sock.on('error', () => this.clientGone(sock));
+    this.wake();
+  }
+
+  clientGone(sock) {
+    if (this.sock !== sock) return;
+    this.sock = null;
+    this.csCheck.schedule(20e6); /* chip select must be high 20 ms after the host left */
+    this.usb.dropOut();
+    this.usb.setLineState(false); /* the port closed: DTR drops */
+    this.log(`client ${this.clients} disconnected`);
     this.wake();
   }
 
