@@ -7,6 +7,19 @@ cd "$TMP"
 export CHIPDUMP_PROGRAMMER=
 failures=0
 
+# The programmer the end-to-end scripts run on: sim (default) or, through the CH341A packet
+# path, CHIPDUMP_TEST_PROGRAMMER=ch341a:emulate (tests/CMakeLists.txt runs both).
+PROG=${CHIPDUMP_TEST_PROGRAMMER:-sim}
+
+# spec [PARAMS]: the -p argument for the chosen programmer, e.g. spec image=X.bin gives
+# sim:image=X.bin or ch341a:emulate,image=X.bin
+spec() {
+    case "$PROG" in
+    *:*) echo "$PROG${1:+,$1}" ;;
+    *) echo "$PROG${1:+:$1}" ;;
+    esac
+}
+
 fail() {
     echo "FAIL: $*" >&2
     failures=$((failures + 1))

@@ -74,13 +74,17 @@ struct cd_ch341a_model {
     bool array_read;
 };
 
-static uint8_t bitrev(uint8_t b)
+/* LSB-first shifting, as a table filled bit by bit on first use. */
+static uint8_t rev_tab[256];
+
+static void init_rev_tab(void)
 {
-    uint8_t r = 0;
-    for (int i = 0; i < 8; i++)
-        if (b & (1u << i))
-            r |= (uint8_t)(0x80u >> i);
-    return r;
+    if (rev_tab[1])
+        return;
+    for (unsigned b = 0; b < 256; b++)
+        for (int i = 0; i < 8; i++)
+            if (b & (1u << i))
+                rev_tab[b] |= (uint8_t)(0x80u >> i);
 }
 
 struct cd_ch341a_model *cd_ch341a_model_new(struct cd_spi_model *chip,
@@ -93,6 +97,7 @@ struct cd_ch341a_model *cd_ch341a_model_new(struct cd_spi_model *chip,
     m->row = chip_row;
     m->st.stream_mode = 0xFF;
     m->seed = 0x5DEECE66Dull;
+    init_rev_tab();
     return m;
 }
 
@@ -263,17 +268,20 @@ static void spi_stream(struct cd_ch341a_model *m, const uint8_t *p, size_t n)
     struct reply_pkt *r = &m->fifo[(m->head + m->n++) % DEPTH];
     bool wired = (m->dir & D3_SCK) && (m->dir & D5_MOSI);
     for (size_t i = 0; i < n; i++)
-        mosi[i] = bitrev(p[i]);
+        mosi[i] = rev_tab[p[i]];
     memset(miso, 0xFF, n);
     if (m->selected && wired && m->chip) {
         m->chip->ops->xfer(m->chip, mosi, miso, n);
-        for (size_t i = 0; i < n; i++)
+        /* the opcode always (4-byte mode tracking); the rest only when noise wants it */
+        size_t i = 0;
+        for (; i < n && (m->cyc == 0 || m->noise_len); i++)
             decode_byte(m, mosi[i], &miso[i]);
+        m->cyc += (uint32_t)(n - i);
     } else {
         m->st.spi_unselected += n;
     }
     for (size_t i = 0; i < n; i++)
-        r->b[i] = bitrev(miso[i]);
+        r->b[i] = rev_tab[miso[i]];
     r->len = (uint8_t)n;
     m->st.spi_packets++;
     m->st.spi_bytes += n;
