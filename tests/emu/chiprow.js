@@ -44,7 +44,8 @@ function readChipRow(dir, name) {
   const rows = readRows(dir);
   const r = rows[name.toUpperCase()];
   if (!r) throw new Error(`chip ${name} is not in ${dir}`);
-  if ((r.type || 'nor') !== 'nor') throw new Error(`${name} is not a NOR chip`);
+  if (r.type === 'nand') return nandRow(r);
+  if ((r.type || 'nor') !== 'nor') throw new Error(`${name}: unknown type ${r.type}`);
   const size = parseSize(r.size);
   const page = r.page ? parseSize(r.page) : 256;
   const times = {};
@@ -80,6 +81,29 @@ function readChipRow(dir, name) {
     chipErase: { opcode: chipOp, typMs: Math.round(ce[0]), maxMs: Math.round(ce[1]) },
     ppTypUs: Math.round(ppTyp * 1000), ppMaxUs: Math.round(ppMax * 1000),
   };
+}
+
+/* SPI-NAND fields and defaults (docs/chipdb.md "SPI-NAND fields") */
+function nandRow(r) {
+  const us = (s, d) => (s ? parseTime(s).map((v) => Math.round(v * 1000)) : d);
+  const [eccBits, eccStep] = (r.ecc || '0/512').split('/').map(Number);
+  const erase = r.t_erase ? parseTime(r.t_erase.replace(/^block:/, '')) : [3, 10];
+  const row = {
+    name: r.name, nand: true,
+    id: r.id.split(/\s+/).map((b) => parseInt(b, 16)),
+    readId: { opcode: 0, addr: 1, dummy: 2 }[r.read_id || 'opcode'],
+    page: parseSize(r.page), oob: Number(r.oob), pagesPerBlock: Number(r.pages_per_block),
+    blocks: Number(r.blocks), planes: Number(r.planes || 1), dies: Number(r.dies || 1),
+    eccBits, eccStep, eccStatus: r.ecc_status || 'generic',
+    tRead: us(r.t_read, [25, 100]), tProg: us(r.t_program, [300, 900]),
+    tEraseMs: erase.map(Math.round),
+    cacheDummyFirst: (r.cache_dummy || 'after') === 'before',
+    dieSelect: { c2: 1, d0: 2 }[r.die_select] || 0,
+    contRead: { buf: 1, cr: 2 }[r.cont_read] || 0,
+  };
+  row.size = row.page * row.pagesPerBlock * row.blocks * row.dies;
+  row.rawSize = (row.page + row.oob) * row.pagesPerBlock * row.blocks * row.dies;
+  return row;
 }
 
 module.exports = { readChipRow };

@@ -43,6 +43,7 @@ function parseArgs(argv) {
     else if (a === '--uid') o.uid = val();
     else if (a === '--trace') o.trace = val();
     else if (a === '--quiet') o.quiet = true;
+    else if (a === '--profile') o.profile = true;
     else die(2, `unknown argument ${a}`);
   }
   for (const k of ['elf', 'wasm', 'chipdb', 'chip'])
@@ -81,21 +82,42 @@ class Emulator {
     this.m = m;
     m.emu_row_reset();
     row.id.forEach((b, i) => m.emu_row_id(i, b));
-    m.emu_row_geometry(row.size >>> 0, Math.floor(row.size / 2 ** 32), row.page, row.addr4,
-      row.bpBits, row.hasTb ? 1 : 0, row.ppTypUs, row.ppMaxUs);
-    for (const e of row.erase) m.emu_row_erase(e.opcode, e.opcode4, e.size, e.typMs, e.maxMs);
-    m.emu_row_chip_erase(row.chipErase.opcode, row.chipErase.typMs, row.chipErase.maxMs);
+    if (row.nand) {
+      m.emu_row_nand(row.page, row.oob, row.pagesPerBlock, row.blocks, row.planes, row.dies,
+        row.readId, row.eccBits, row.eccStep);
+      m.emu_row_nand_timing(row.tRead[0], row.tRead[1], row.tProg[0], row.tProg[1],
+        row.tEraseMs[0], row.tEraseMs[1]);
+      const sb = m.emu_strbuf();
+      const enc = Buffer.from(row.eccStatus + '\0', 'latin1');
+      new Uint8Array(m.memory.buffer, sb, enc.length).set(enc);
+      m.emu_row_nand_modes(row.cacheDummyFirst ? 1 : 0, row.dieSelect, row.contRead);
+    } else {
+      m.emu_row_geometry(row.size >>> 0, Math.floor(row.size / 2 ** 32), row.page, row.addr4,
+        row.bpBits, row.hasTb ? 1 : 0, row.ppTypUs, row.ppMaxUs);
+      for (const e of row.erase) m.emu_row_erase(e.opcode, e.opcode4, e.size, e.typMs, e.maxMs);
+      m.emu_row_chip_erase(row.chipErase.opcode, row.chipErase.typMs, row.chipErase.maxMs);
+    }
     const addr = m.emu_model_new(0);
-    if (!addr) die(5, `the NOR model rejected chip row ${row.name}`);
-    this.array = new Uint8Array(m.memory.buffer, addr, row.size);
+    if (!addr) die(5, `the chip model rejected chip row ${row.name}`);
+    this.arrayAddr = addr;
+    this.arraySize = m.emu_array_size();
     if (opts.image) {
       const img = fs.readFileSync(opts.image);
-      if (img.length !== row.size)
-        die(2, `--image is ${img.length} bytes, ${row.name} has ${row.size}`);
-      this.array.set(img);
+      if (img.length > this.arraySize)
+        die(2, `--image is ${img.length} bytes, ${row.name}'s array has ${this.arraySize}`);
+      if (!row.nand && img.length !== this.arraySize)
+        die(2, `--image is ${img.length} bytes, ${row.name} has ${this.arraySize}`);
+      this.array.set(img); /* NAND: the first pages (page + OOB each); the rest stays erased */
     }
     this.modelNs = 0;
     this.selected = false;
+  }
+
+  /** The model's array (re-made if the wasm memory grew, which detaches old views). */
+  get array() {
+    if (!this.arrayView || this.arrayView.buffer !== this.m.memory.buffer)
+      this.arrayView = new Uint8Array(this.m.memory.buffer, this.arrayAddr, this.arraySize);
+    return this.arrayView;
   }
 
   modelCatchUp() {
@@ -183,6 +205,19 @@ class Emulator {
     });
   }
 
+  /** Cycles per function (code addresses only), largest first. */
+  profileBySymbol() {
+    const fns = Object.entries(this.symbols).filter(([, s]) => s.size && s.addr >= 0x10000000)
+      .map(([name, s]) => [name, s.addr & ~1, s.size]).sort((a, b) => a[1] - b[1]);
+    const out = {};
+    for (const [name, addr, size] of fns) {
+      let c = 0;
+      for (let a = addr; a < addr + size; a += 2) c += this.prof[(a - 0x10000000) >> 1] || 0;
+      if (c) out[name] = c;
+    }
+    return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1]));
+  }
+
   symbolAt(pc) {
     let best = '?', bestAddr = -1;
     for (const [name, s] of Object.entries(this.symbols))
@@ -263,6 +298,11 @@ class Emulator {
     this.sock = sock;
     this.clients++;
     this.log(`client ${this.clients} connected`);
+    if (this.prof) {
+      this.prof.fill(0);
+      this.sessionStart = { cycles: this.mcu.core.cycles, ns: this.mcu.clock.nanos };
+      for (const k of Object.keys(this.stats)) this.stats[k] = 0;
+    }
     this.usb.setLineState(true);
     sock.on('data', (buf) => {
       if (this.sock !== sock) return;
@@ -297,6 +337,9 @@ class Emulator {
     const { mcu } = this;
     const { core, clock } = mcu;
     this.running = true;
+    /* --profile: cycles per halfword of code, summed per function symbol at the end */
+    const profEnd = 0x10000000 + 256 * 1024;
+    const prof = this.opts.profile ? (this.prof = new Float64Array(128 * 1024)) : null;
     while (this.running) {
       /* a slice of emulation, then let Node handle sockets and timers */
       const sliceEnd = core.cycles + 2000000;
@@ -307,7 +350,9 @@ class Emulator {
           clock.tick(dt);
           continue;
         }
+        const pc = core.PC;
         const cycles = core.executeInstruction();
+        if (prof && pc >= 0x10000000 && pc < profEnd) prof[(pc - 0x10000000) >> 1] += cycles;
         clock.tick(cycles * 1e9 / mcu.clkSys);
       }
       if (!this.running) break;
@@ -343,9 +388,16 @@ class Emulator {
       }
       if (this.opts.trace) {
         const t = Object.assign({}, this.stats, {
-          cycles: this.mcu ? this.mcu.core.cycles : 0,
-          emulated_ns: this.mcu ? this.mcu.clock.nanos : 0,
-          model: this.m ? {
+          cycles: this.mcu ? this.mcu.core.cycles - (this.sessionStart ? this.sessionStart.cycles : 0) : 0,
+          emulated_ns: this.mcu ? this.mcu.clock.nanos - (this.sessionStart ? this.sessionStart.ns : 0) : 0,
+          model: this.m && this.row.nand ? {
+            page_reads: this.m.emu_nand_stats(0), page_programs: this.m.emu_nand_stats(1),
+            block_erases: this.m.emu_nand_stats(2), ignored_no_wel: this.m.emu_nand_stats(3),
+            ignored_busy: this.m.emu_nand_stats(4), locked_rejects: this.m.emu_nand_stats(5),
+            bad_block_erases: this.m.emu_nand_stats(6), bad_block_programs: this.m.emu_nand_stats(7),
+            double_programs: this.m.emu_nand_stats(8), blank_programs_ecc: this.m.emu_nand_stats(9),
+            plane_mismatches: this.m.emu_nand_stats(10), cont_reads: this.m.emu_nand_stats(11),
+          } : this.m ? {
             page_programs: this.m.emu_stats(0), erases_4k: this.m.emu_stats(1),
             erases_32k: this.m.emu_stats(2), erases_64k: this.m.emu_stats(3),
             chip_erases: this.m.emu_stats(4), ignored_no_wel: this.m.emu_stats(5),
@@ -353,6 +405,7 @@ class Emulator {
           } : null,
           exit: code,
         });
+        if (this.prof) t.profile = this.profileBySymbol();
         fs.writeFileSync(this.opts.trace, JSON.stringify(t, null, 1) + '\n');
       }
     } catch (e) {
