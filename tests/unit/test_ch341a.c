@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "chipdump/chipdump.h"
+#include "chipdump/nand.h"
 #include "programmers/ch341a.h"
 
 #define KiB 1024u
@@ -473,6 +474,75 @@ static void test_empty_clip(void **state)
     fx_close(&f);
 }
 
+/* ---- SPI-NAND through the same packet path ---- */
+
+static const char nand_rows[] = "[TESTN01]\nvendor = Test\ntype = nand\nid = EF AA 21\n"
+                                "read_id = dummy\npage = 2048\noob = 64\npages_per_block = 64\n"
+                                "blocks = 64\necc = 1/512\necc_status = generic\n"
+                                "voltage = 2.7-3.6\nsource = test\n";
+
+static void test_lifecycle_nand(void **state)
+{
+    (void)state;
+    struct cd_chipdb *db;
+    struct cd_programmer *p;
+    assert_int_equal(cd_chipdb_new_empty(&db), CD_OK);
+    assert_int_equal(cd_chipdb_add_text(db, nand_rows, "test"), CD_OK);
+    assert_int_equal(cd_programmer_open("ch341a:emulate=TESTN01", db, NULL, &p), CD_OK);
+
+    struct cd_nand_probe np;
+    assert_int_equal(cd_nand_probe(p, db, &np), CD_OK);
+    assert_string_equal(np.chip->name, "TESTN01");
+    assert_int_equal(np.form, CD_READID_DUMMY);
+    struct cd_nand *n;
+    assert_int_equal(cd_nand_open(p, np.chip, &n), CD_OK);
+
+    uint8_t data[2048], oob[64], back[2048 + 64];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(0xCC ^ i);
+    memset(oob, 0xFF, sizeof(oob));
+    oob[4] = 0x12; /* a user byte, written raw below */
+    uint32_t page = 3 * 64 + 5;
+    assert_int_equal(cd_nand_erase_block(n, 3), CD_OK);
+    assert_int_equal(cd_nand_read_page(n, page, back, true, false), 0);
+    for (size_t i = 0; i < sizeof(back); i++)
+        assert_int_equal(back[i], 0xFF);
+
+    /* with on-die ECC: the data comes back, no bitflips */
+    assert_int_equal(cd_nand_program_page(n, page, data, NULL, true), CD_OK);
+    memset(back, 0, sizeof(back));
+    assert_int_equal(cd_nand_read_page(n, page, back, false, true), 0);
+    assert_memory_equal(back, data, sizeof(data));
+
+    /* raw page + OOB, ECC off, on the next page */
+    assert_int_equal(cd_nand_program_page(n, page + 1, data, oob, false), CD_OK);
+    assert_int_equal(cd_nand_read_page(n, page + 1, back, true, false), 0);
+    assert_memory_equal(back, data, sizeof(data));
+    assert_memory_equal(back + 2048, oob, sizeof(oob));
+
+    /* one host wait per page read (the page's data comes as one stream) */
+    struct cd_ch341a_stats a, b;
+    assert_true(cd_ch341a_get_stats(p, &a));
+    assert_int_equal(cd_nand_read_page(n, page, back, false, true), 0);
+    assert_true(cd_ch341a_get_stats(p, &b));
+    assert_true(b.syncs - a.syncs >= 2 && b.syncs - a.syncs <= 4); /* status poll(s), cache read */
+
+    assert_int_equal(cd_nand_erase_block(n, 3), CD_OK);
+    assert_int_equal(cd_nand_read_page(n, page, back, true, false), 0);
+    for (size_t i = 0; i < sizeof(back); i++)
+        assert_int_equal(back[i], 0xFF);
+    /* the chip saw a careful host: nothing refused, nothing programmed twice */
+    struct cd_nand_model_stats ns;
+    cd_nand_model_get_stats(cd_sim_model(cd_ch341a_emulated_sim(p)), &ns);
+    assert_int_equal(ns.ignored_no_wel + ns.ignored_busy + ns.locked_rejects, 0);
+    assert_int_equal(ns.double_programs, 0);
+    assert_int_equal(ns.page_programs, 2);
+    assert_int_equal(ns.block_erases, 2);
+    cd_nand_close(n);
+    cd_programmer_close(p);
+    cd_chipdb_free(db);
+}
+
 /* ---- -p ch341a:... through cd_programmer_open ---- */
 
 static void test_spec(void **state)
@@ -612,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_stuck_device_times_out),
         cmocka_unit_test(test_stale_replies_are_drained),
         cmocka_unit_test(test_empty_clip),
+        cmocka_unit_test(test_lifecycle_nand),
         cmocka_unit_test(test_spec),
         cmocka_unit_test(test_trace_lines),
     };

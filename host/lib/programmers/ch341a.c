@@ -551,6 +551,13 @@ bool cd_ch341a_get_stats(const struct cd_programmer *p, struct cd_ch341a_stats *
     return true;
 }
 
+struct cd_programmer *cd_ch341a_emulated_sim(const struct cd_programmer *p)
+{
+    if (!p || p->ops != &ch341a_ops)
+        return NULL;
+    return ((const struct ch341a *)p->priv)->inner;
+}
+
 int cd_ch341a_attach(struct cd_usb *u, const char *description, struct cd_programmer **out)
 {
     *out = NULL;

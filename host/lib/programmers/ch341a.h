@@ -91,6 +91,8 @@ struct cd_ch341a_stats {
 };
 /** Statistics of a CH341A programmer; false if p is not one. */
 bool cd_ch341a_get_stats(const struct cd_programmer *p, struct cd_ch341a_stats *st);
+/** Emulation: the sim programmer holding the chip model and image behind p (else NULL). */
+struct cd_programmer *cd_ch341a_emulated_sim(const struct cd_programmer *p);
 
 /* ---- ch341a_usb.c: libusb-1.0 ---- */
 
