@@ -36,14 +36,21 @@
 #include "mtd_internal.h"
 
 #define MAX_DEPTH   24
-#define NODE_BUDGET 400000
-#define TRX_HEADER  0x1c /* magic, len, crc32, flags+version, offset[3]: 28 bytes */
-#define BRN_FOOTER  12   /* mtdsplit_brnimage keeps a 12-byte footer after rootfs */
+#define NODE_BUDGET 200000 /* real tables take tens to thousands of nodes */
+#define LEAF_BUDGET 20000  /* complete layouts judged; beyond, nothing is called certain */
+#define TRX_HEADER  0x1c   /* magic, len, crc32, flags+version, offset[3]: 28 bytes */
+#define BRN_FOOTER  12     /* mtdsplit_brnimage keeps a 12-byte footer after rootfs */
 
 enum role { R_TOP, R_CHILD, R_ALIAS };
 
+/* Name classes, computed once per item: the search asks them at every node. */
+struct kind {
+    bool fs, kernel, whole, container, firmware, filler;
+};
+
 struct search {
     const struct infer_item *it;
+    const struct kind *kd;
     size_t n;
     const uint64_t *F;
     int *role;
@@ -60,7 +67,7 @@ struct search {
     int depth;
     unsigned curchip;
     unsigned forced_chips; /* chips opened by a new pasted table */
-    long nodes;
+    long nodes, leaves;
     bool stop;
     struct infer_hyp tmp;
     struct infer_result *res;
@@ -102,8 +109,7 @@ static bool filler_like(const char *name)
  */
 static bool plausible_child(const struct search *s, int c, size_t i)
 {
-    const char *cn = s->it[c].name, *in = s->it[i].name;
-    return mtd_name_is_whole_chip(cn) || mtd_name_is_fs(in) || mtd_name_is_kernel(in);
+    return s->kd[c].whole || s->kd[i].fs || s->kd[i].kernel;
 }
 
 static void dfs(struct search *s, size_t i);
@@ -149,7 +155,7 @@ static bool layout_kids(struct search *s, int x, const uint64_t *chipsize)
     }
     unsigned chip = h->chip[x];
     bool whole = s->role[x] == R_TOP && base == 0 &&
-                 ((chipsize[chip] && P == chipsize[chip]) || mtd_name_is_whole_chip(X->name));
+                 ((chipsize[chip] && P == chipsize[chip]) || s->kd[x].whole);
     uint64_t pos = base;
     if (whole || S == P) {
         for (int j = 0; j < k; j++) {
@@ -161,7 +167,7 @@ static bool layout_kids(struct search *s, int x, const uint64_t *chipsize)
     if (k == 1) {
         const struct infer_item *c = &s->it[L[0]];
         uint64_t off = base + P - c->size;
-        bool fs = mtd_name_is_fs(c->name);
+        bool fs = s->kd[L[0]].fs;
         enum infer_why w = fs ? WHY_TAIL_FS : WHY_TAIL_OTHER;
         if (fs && c->eb && off % c->eb)
             w = WHY_UNALIGNED;
@@ -169,7 +175,7 @@ static bool layout_kids(struct search *s, int x, const uint64_t *chipsize)
         return true;
     }
     uint64_t g = P - S;
-    bool trx = g == TRX_HEADER && mtd_name_is_kernel(s->it[L[0]].name);
+    bool trx = g == TRX_HEADER && s->kd[L[0]].kernel;
     pos = base + g;
     for (int j = 0; j < k; j++) {
         const struct infer_item *c = &s->it[L[j]];
@@ -178,7 +184,7 @@ static bool layout_kids(struct search *s, int x, const uint64_t *chipsize)
             set(h, L[j], pos, CD_MTD_HEADER, WHY_TRX, true);
         else
             set(h, L[j], pos, last ? CD_MTD_TAIL : CD_MTD_HEADER, WHY_GAP,
-                last && mtd_name_is_fs(c->name) && g != BRN_FOOTER);
+                last && s->kd[L[j]].fs && g != BRN_FOOTER);
         pos += c->size;
     }
     h->gap = g;
@@ -191,9 +197,9 @@ static int plausibility(const struct search *s)
     for (size_t i = 0; i < s->n; i++) {
         const struct infer_item *x = &s->it[i];
         if (s->role[i] == R_CHILD)
-            score += (mtd_name_is_fs(x->name) || mtd_name_is_kernel(x->name)) ? 2 : 0;
+            score += (s->kd[i].fs || s->kd[i].kernel) ? 2 : 0;
         else if (s->role[i] == R_ALIAS)
-            score += container_like(x->name) ? 0 : -3;
+            score += s->kd[i].container ? 0 : -3;
         else if (x->eb && x->size % x->eb)
             score -= 1;
     }
@@ -338,10 +344,13 @@ static void leaf(struct search *s)
         }
     }
     /* containers in registration order: a container always precedes its children */
+    bool aliases = false;
+    for (size_t i = 0; i < n; i++)
+        aliases |= s->role[i] == R_ALIAS;
     for (size_t i = 0; i < n; i++) {
         if (s->nk[i] && !layout_kids(s, (int)i, chipsize))
             return;
-        for (size_t a = i + 1; a < n; a++) /* aliases among i's children */
+        for (size_t a = i + 1; aliases && a < n; a++) /* aliases among i's children */
             if (s->role[a] == R_ALIAS && s->cont[a] == (int)i)
                 set(h, (int)a, h->off[s->alias_first[a]], CD_MTD_ALIAS, WHY_ALIAS,
                     h->certain[s->alias_first[a]] && h->certain[s->alias_last[a]]);
@@ -359,25 +368,24 @@ static void leaf(struct search *s)
             return; /* contradicts an exact source */
         unsigned c = h->chip[i];
         /* a whole-chip name that does not hold everything on its chip is a poor fit */
-        if (mtd_name_is_whole_chip(x->name) && (h->off[i] != 0 || x->size < h->chip_extent[c]))
+        if (s->kd[i].whole && (h->off[i] != 0 || x->size < h->chip_extent[c]))
             h->chip_complete[c] = false;
     }
     /* a "firmware" that holds neither kernel nor rootfs while they exist elsewhere on its
      * chip is no OpenWrt layout: mtdsplit and the aliases always put them inside it */
-    for (size_t i = 0; i < n; i++) {
-        if (!prefix(s->it[i].name, "firmware"))
+    for (size_t j = 0; j < n; j++) {
+        if (!s->kd[j].fs)
             continue;
-        for (size_t j = 0; j < n; j++) {
-            if (h->chip[j] != h->chip[i] || !mtd_name_is_fs(s->it[j].name))
+        bool inside = false, any = false;
+        for (size_t f = 0; f < n && !inside; f++) {
+            if (!s->kd[f].firmware || h->chip[f] != h->chip[j])
                 continue;
-            bool inside = false;
-            for (size_t f = 0; f < n && !inside; f++)
-                inside = prefix(s->it[f].name, "firmware") && h->chip[f] == h->chip[j] &&
-                         h->off[f] <= h->off[j] &&
-                         h->off[f] + s->it[f].size >= h->off[j] + s->it[j].size;
-            if (!inside)
-                h->chip_complete[h->chip[i]] = false;
+            any = true;
+            inside =
+                h->off[f] <= h->off[j] && h->off[f] + s->it[f].size >= h->off[j] + s->it[j].size;
         }
+        if (any && !inside)
+            h->chip_complete[h->chip[j]] = false;
     }
     /* fewer chips with gaps is better: chips are laid out independently */
     for (unsigned c = 0; c < nchips; c++)
@@ -422,8 +430,8 @@ static void leaf(struct search *s)
         int root = ROOT(c);
         int nt = s->nk[root];
         if (nt >= 2) {
-            const struct infer_item *last = &s->it[s->kids[(size_t)root * n + (size_t)nt - 1]];
-            filler[c] = !last->pinned && filler_like(last->name);
+            int last = s->kids[(size_t)root * n + (size_t)nt - 1];
+            filler[c] = !s->it[last].pinned && s->kd[last].filler;
         }
     }
     /* uncertainty flows down: a hole makes the top level uncertain, an uncertain container
@@ -536,7 +544,7 @@ static void try_alias(struct search *s, size_t i, int k)
     const struct infer_item *x = &s->it[i];
     /* aliases the kernel produces: old cmdline/tp-link "firmware" over kernel + rootfs,
      * bcm63xx-style "linux", whole-chip "all"; any other name matching a run is chance */
-    if (x->pinned || !container_like(x->name))
+    if (x->pinned || !s->kd[i].container)
         return;
     int c = s->stack[k];
     const int *L = &s->kids[(size_t)c * s->n];
@@ -595,6 +603,11 @@ static void dfs(struct search *s, size_t i)
         return;
     }
     if (i == s->n) {
+        if (++s->leaves > LEAF_BUDGET) {
+            s->res->exhausted = true;
+            s->stop = true;
+            return;
+        }
         leaf(s);
         return;
     }
@@ -632,7 +645,8 @@ static int diagnose(const struct infer_item *it, size_t n, const uint64_t *F)
     size_t first = 0;
     for (size_t i = 0; i < n; i++) {
         if (i && it[i].table != it[i - 1].table) {
-            chip++;
+            if (++chip >= CD_MTD_MAX_CHIPS)
+                break;
             T = 0;
             depth = 0;
             first = i;
@@ -696,9 +710,18 @@ int infer_layout(const struct infer_item *it, size_t n, const uint64_t *chip_siz
     s.ksum = calloc(nc, sizeof(*s.ksum));
     s.kpinned = calloc(nc, sizeof(*s.kpinned));
     res->differ = calloc(m, sizeof(*res->differ));
+    struct kind *kd = calloc(m, sizeof(*kd));
+    for (size_t i = 0; kd && i < n; i++)
+        kd[i] = (struct kind){.fs = mtd_name_is_fs(it[i].name),
+                              .kernel = mtd_name_is_kernel(it[i].name),
+                              .whole = mtd_name_is_whole_chip(it[i].name),
+                              .container = container_like(it[i].name),
+                              .firmware = prefix(it[i].name, "firmware"),
+                              .filler = filler_like(it[i].name)};
+    s.kd = kd;
     int rc = CD_OK;
     if (!s.role || !s.cont || !s.chip || !s.rel || !s.alias_first || !s.alias_last || !s.kids ||
-        !s.nk || !s.ksum || !s.kpinned || !res->differ || hyp_alloc(&s.tmp, n)) {
+        !s.nk || !s.ksum || !s.kpinned || !res->differ || !kd || hyp_alloc(&s.tmp, n)) {
         rc = cd_fail(CD_E_NOMEM, "out of memory");
         goto out;
     }
@@ -720,6 +743,7 @@ int infer_layout(const struct infer_item *it, size_t n, const uint64_t *chip_siz
     }
 out:
     hyp_free(&s.tmp);
+    free(kd);
     free(s.role);
     free(s.cont);
     free(s.chip);

@@ -356,6 +356,10 @@ static int from_table(struct cd_mtd_layout *l, const struct cd_mtd_opts *o,
 {
     const struct cd_mtd_table *t = o->table;
     int rc = CD_OK;
+    if (t->ntables > CD_MTD_MAX_CHIPS)
+        return cd_fail(CD_E_BAD_IMAGE,
+                       "%u tables one after another (line %d starts the last): at most %d chips",
+                       t->ntables, t->entries[t->n - 1].line, CD_MTD_MAX_CHIPS);
     struct infer_item *it = calloc(t->n ? t->n : 1, sizeof(*it));
     int *item_of = malloc((t->n ? t->n : 1) * sizeof(*item_of));
     int *part_of = malloc((t->n ? t->n : 1) * sizeof(*part_of));
@@ -455,9 +459,19 @@ static int from_table(struct cd_mtd_layout *l, const struct cd_mtd_opts *o,
     rc = mtd_content_check(l, o, it, ni, part_of, h);
     if (rc)
         goto out;
-    if (res.exhausted)
+    if (res.exhausted) {
+        /* an unexplored layout could disagree with any inferred offset */
+        for (size_t k = 0; k < ni; k++) {
+            struct cd_mtd_part *p = &l->parts[part_of[k]];
+            if (!it[k].pinned && p->method != CD_MTD_CONTENT && p->certain) {
+                p->certain = false;
+                snprintf(p->note, sizeof(p->note),
+                         "too many layouts fit the table to try them "
+                         "all");
+            }
+        }
         rc = msg(l, "the table allows too many layouts to try them all; offsets are uncertain");
-    else if (res.more)
+    } else if (res.more)
         rc = msg(l, "more than %d layouts fit /proc/mtd", INFER_MAX_HYPS);
 out:
     infer_result_free(&res, ni);
