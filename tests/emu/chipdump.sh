@@ -19,16 +19,28 @@ e[0x100000:0x110000] = b'\xff' * 0x10000
 open('e.bin', 'wb').write(e)
 PY
 
+# The serprog programmer is another part of the same issue: until chipdump has it, say so and
+# let ctest report this test as skipped (exit 77), not passed.
+if "$CHIPDUMP" -p serprog:tcp=127.0.0.1:1 probe 2>&1 | grep -q "unknown programmer 'serprog'"; then
+    echo "SKIP: this chipdump has no serprog programmer yet"
+    exit 77
+fi
+
 emu_start W25Q16JV --image a.bin --save chip.bin
 P="-p serprog:tcp=127.0.0.1:$EMU_PORT"
 
-if "$CHIPDUMP" $P probe --json >probe.json 2>err.txt &&
-    python3 -c "import json; j=json.load(open('probe.json')); assert j['chip']['name'] == 'W25Q16JV', j" 2>/dev/null; then
-    ok "probe: W25Q16JV"
-elif "$CHIPDUMP" $P probe >probe.txt 2>>err.txt && grep -q W25Q16JV probe.txt; then
-    ok "probe: W25Q16JV"
+# without --chip the ID alone decides: EF4015 is shared by rows of different geometry in the
+# chip database, so chipdump either names W25Q16JV or lists it among the candidates
+"$CHIPDUMP" $P probe >probe.txt 2>&1
+if grep -q 'W25Q16JV' probe.txt && grep -Eq 'EF ?40 ?15' probe.txt; then
+    ok "probe reads ID EF 40 15 through the board"
 else
-    fail "probe"; cat probe.json probe.txt err.txt 2>/dev/null | sed 's/^/  chipdump: /' >&2
+    fail "probe"; sed 's/^/  chipdump: /' probe.txt >&2
+fi
+if "$CHIPDUMP" $P probe --chip W25Q16JV >probe.txt 2>&1 && grep -q W25Q16JV probe.txt; then
+    ok "probe --chip W25Q16JV"
+else
+    fail "probe --chip W25Q16JV"; sed 's/^/  chipdump: /' probe.txt >&2
 fi
 
 if "$CHIPDUMP" $P read --chip W25Q16JV --no-progress read.bin 2>err.txt; then
@@ -48,9 +60,10 @@ fi
 
 if "$CHIPDUMP" $P verify --chip W25Q16JV --no-progress b.bin 2>err.txt; then ok "verify after write"
 else fail "verify after write"; sed 's/^/  chipdump: /' err.txt >&2; fi
-if "$CHIPDUMP" $P verify --chip W25Q16JV --no-progress a.bin 2>err.txt; then
-    fail "verify of the old image passed"
-else ok "verify of a different image fails"; fi
+"$CHIPDUMP" $P verify --chip W25Q16JV --no-progress a.bin 2>err.txt
+rc=$?
+[ "$rc" = 1 ] && ok "verify of a different image fails (exit 1)" ||
+    fail "verify of a different image exited $rc, expected 1"
 
 if "$CHIPDUMP" $P erase --chip W25Q16JV --no-progress --range 0x100000:64K 2>err.txt; then ok "erase --range"
 else fail "erase --range"; sed 's/^/  chipdump: /' err.txt >&2; fi
