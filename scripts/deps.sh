@@ -5,7 +5,9 @@ set -eu
 
 # libflashrom-dev: the flashrom programmer (-p flashrom:NAME); flashrom: its CLI, for the
 # benchmark (bench/) and for comparing by hand; libusb-1.0-0-dev: the ch341a programmer
-build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev python3 libflashrom-dev flashrom libusb-1.0-0-dev"
+# gcc-arm-none-eabi + libnewlib-arm-none-eabi: the RP2040 firmware; clang + lld: the chip models
+# as WebAssembly for the firmware's emulator tests (tests/emu), which also need node + npm
+build_pkgs="cmake make gcc pkg-config libinih-dev libjansson-dev libssl-dev libcmocka-dev python3 libflashrom-dev flashrom libusb-1.0-0-dev gcc-arm-none-eabi libnewlib-arm-none-eabi clang lld"
 extra_pkgs=""
 
 case "${1:-build}" in
@@ -18,6 +20,10 @@ missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# node and npm count as present whoever packaged them (a NodeSource nodejs bundles npm and
+# conflicts with Debian's npm package)
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
