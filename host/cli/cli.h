@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "chipdump/chipdump.h"
+#include "chipdump/nand.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -30,6 +31,9 @@ struct cli {
     int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
     bool json, force, progress, no_backup, no_verify;
     bool against_flashrom; /* chips check --against-flashrom */
+    /* SPI-NAND: --oob, --skip-bad, --ignore-ecc, --raw, --bad-blocks; oob strip geometry */
+    bool oob, skip_bad, ignore_ecc, raw;
+    const char *bad_blocks, *page_size, *oob_size;
 
     /* positional arguments after the command */
     int argc;
@@ -41,6 +45,8 @@ struct cli {
     struct cd_probe probe;
     const struct cd_chip *chip;
     struct cd_flash *flash;
+    struct cd_nand *nand; /* instead of flash when the chip is SPI-NAND */
+    struct cd_nand_probe nand_probe;
 };
 
 /* Set by SIGINT; long jobs stop at the next progress callback. */
@@ -78,5 +84,17 @@ int cmd_read(struct cli *cli);
 int cmd_write(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_erase(struct cli *cli);
+int cmd_oob(struct cli *cli);
+
+/*
+ * cmd_nand.c, the SPI-NAND side of the device commands. cli_nand_probe() runs inside
+ * cli_open_device() after the NOR probe (nor_result): it probes NAND in every READ ID form when
+ * the chip is not a known NOR chip and opens cli->nand; -1 means "go on with NOR".
+ */
+int cli_nand_probe(struct cli *cli, const struct cd_chip *named, int nor_result);
+int cli_nand_read(struct cli *cli, const char *path, struct cd_outfile **out);
+int cli_nand_write(struct cli *cli, const char *path, const uint8_t *data, size_t len);
+int cli_nand_verify(struct cli *cli, const char *path, const uint8_t *data, size_t len);
+int cli_nand_erase(struct cli *cli);
 
 #endif

@@ -23,6 +23,10 @@ int cmd_read(struct cli *cli)
         return cli_error(r, path);
     if ((st = cli_open_device(cli)))
         goto fail;
+    if (cli->nand) {
+        st = cli_nand_read(cli, path, &out);
+        goto fail;
+    }
     struct cd_range range;
     if ((st = cli_range(cli, &range)))
         goto fail;

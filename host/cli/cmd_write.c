@@ -8,13 +8,17 @@
 #include "manifest.h"
 
 /* Load IN and check it against the range before anything touches the chip. */
-static int load_image(struct cli *cli, const char *path, struct cd_range *range, uint8_t **data)
+static int load_image(struct cli *cli, const char *path, struct cd_range *range, uint8_t **data,
+                      size_t *lenp)
 {
     size_t len;
     int r = cd_read_file(path, data, &len);
     if (r)
         return cli_error(r, path);
+    *lenp = len;
     int st = cli_open_device(cli);
+    if (!st && cli->nand)
+        return EXIT_OK; /* cmd_nand.c checks the size against the NAND layouts */
     if (!st)
         st = cli_range(cli, range);
     if (st)
@@ -63,9 +67,14 @@ int cmd_write(struct cli *cli)
     }
     struct cd_range range;
     uint8_t *data = NULL, *current = NULL;
-    int st = load_image(cli, cli->argv[0], &range, &data);
+    size_t len;
+    int st = load_image(cli, cli->argv[0], &range, &data, &len);
     if (st)
         goto out;
+    if (cli->nand) {
+        st = cli_nand_write(cli, cli->argv[0], data, len);
+        goto out;
+    }
     current = malloc(range.len);
     if (!current) {
         st = cli_error(CD_E_NOMEM, "write");
@@ -118,8 +127,11 @@ int cmd_verify(struct cli *cli)
     }
     struct cd_range range;
     uint8_t *data = NULL;
-    int st = load_image(cli, cli->argv[0], &range, &data);
-    if (!st) {
+    size_t len;
+    int st = load_image(cli, cli->argv[0], &range, &data, &len);
+    if (!st && cli->nand)
+        st = cli_nand_verify(cli, cli->argv[0], data, len);
+    else if (!st) {
         struct cli_progress pr;
         cli_progress_init(&pr, cli, "verify");
         int r = cd_verify_range(cli->flash, range, data, cli_progress_cb, &pr, NULL);
@@ -141,6 +153,8 @@ int cmd_erase(struct cli *cli)
     }
     int st = cli_open_device(cli);
     struct cd_range range;
+    if (!st && cli->nand)
+        return cli_nand_erase(cli);
     if (st || (st = cli_range(cli, &range)))
         return st;
     struct cli_progress pr;

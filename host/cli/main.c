@@ -21,6 +21,7 @@ static const struct command {
     {"verify", cmd_verify, "verify IN             compare the chip with IN"},
     {"erase", cmd_erase, "erase                 erase the chip (or --range)"},
     {"chips", cmd_chips, "chips [PATTERN] | chips show NAME | chips check [--against-flashrom]"},
+    {"oob", cmd_oob, "oob strip RAW OUT     SPI-NAND page+OOB dump -> data-only image (no device)"},
 };
 
 static void usage(FILE *out)
@@ -43,6 +44,13 @@ static void usage(FILE *out)
                  "      --chipdb PATH      extra chip database file or directory (repeatable)\n"
                  "      --json             machine-readable output on stdout\n"
                  "      --against-flashrom chips check: compare with flashrom's chip list\n"
+                 "SPI-NAND:\n"
+                 "      --oob              read: each page followed by its OOB (default: data)\n"
+                 "      --skip-bad         read/verify/oob strip: leave factory-bad blocks out\n"
+                 "      --ignore-ecc       read: uncorrectable pages do not fail the read\n"
+                 "      --raw              read: on-die ECC off; write: page+OOB image, ECC off\n"
+                 "      --bad-blocks P     write: inplace (default), skip or fail\n"
+                 "      --page-size N, --oob-size N  oob strip: geometry without --chip\n"
                  "  -q, --quiet / -v, --verbose\n"
                  "      --no-progress      no progress display\n"
                  "  -h, --help / -V, --version\n"
@@ -60,6 +68,13 @@ enum {
     OPT_JSON,
     OPT_NO_PROGRESS,
     OPT_AGAINST_FLASHROM,
+    OPT_OOB,
+    OPT_SKIP_BAD,
+    OPT_IGNORE_ECC,
+    OPT_RAW,
+    OPT_BAD_BLOCKS,
+    OPT_PAGE_SIZE,
+    OPT_OOB_SIZE,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +90,13 @@ static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"against-flashrom", no_argument, NULL, OPT_AGAINST_FLASHROM},
+    {"oob", no_argument, NULL, OPT_OOB},
+    {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+    {"ignore-ecc", no_argument, NULL, OPT_IGNORE_ECC},
+    {"raw", no_argument, NULL, OPT_RAW},
+    {"bad-blocks", required_argument, NULL, OPT_BAD_BLOCKS},
+    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+    {"oob-size", required_argument, NULL, OPT_OOB_SIZE},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -134,6 +156,33 @@ static int parse_options(struct cli *cli, int argc, char **argv)
             break;
         case OPT_AGAINST_FLASHROM:
             cli->against_flashrom = true;
+            break;
+        case OPT_OOB:
+            cli->oob = true;
+            break;
+        case OPT_SKIP_BAD:
+            cli->skip_bad = true;
+            break;
+        case OPT_IGNORE_ECC:
+            cli->ignore_ecc = true;
+            break;
+        case OPT_RAW:
+            cli->raw = true;
+            break;
+        case OPT_BAD_BLOCKS:
+            if (strcmp(optarg, "inplace") && strcmp(optarg, "skip") && strcmp(optarg, "fail")) {
+                fprintf(stderr,
+                        "chipdump: --bad-blocks: expected inplace, skip or fail, got '%s'\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            cli->bad_blocks = optarg;
+            break;
+        case OPT_PAGE_SIZE:
+            cli->page_size = optarg;
+            break;
+        case OPT_OOB_SIZE:
+            cli->oob_size = optarg;
             break;
         case 'q':
             cli->verbosity = -1;
@@ -213,6 +262,7 @@ int main(int argc, char **argv)
         status = cmd->run(&cli);
 
     cd_flash_close(cli.flash);
+    cd_nand_close(cli.nand);
     cd_programmer_close(cli.prog);
     cd_chipdb_free(cli.db);
     return status;

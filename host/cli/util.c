@@ -114,7 +114,12 @@ int cli_open_device(struct cli *cli)
     if (cli->prog->ops->open_flash)
         return open_whole_flash(cli, named);
 
-    r = cd_nor_probe(cli->prog, cli->db, &cli->probe);
+    /* NOR first (9Fh), then SPI-NAND in every READ ID form unless a NOR chip answered. */
+    r = named && named->type == CD_CHIP_NAND ? CD_E_UNKNOWN_CHIP
+                                             : cd_nor_probe(cli->prog, cli->db, &cli->probe);
+    int nand = cli_nand_probe(cli, named, r);
+    if (nand >= 0)
+        return nand;
     if (r && !(r == CD_E_UNKNOWN_CHIP && named && cli->force))
         return cli_error(r, "probe");
     const struct cd_probe *p = &cli->probe;

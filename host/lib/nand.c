@@ -258,10 +258,22 @@ const char *cd_nand_probe_describe(const struct cd_nand_probe *pr, char *buf, si
     return buf;
 }
 
+/* Does byte m start the ID of any NAND row (a manufacturer that makes SPI-NAND)? */
+static bool nand_vendor(const struct cd_chipdb *db, uint8_t m)
+{
+    for (size_t i = 0; i < cd_chipdb_count(db); i++) {
+        const struct cd_chip *c = cd_chipdb_get(db, i);
+        if (c->type == CD_CHIP_NAND && c->id_len && c->id[0] == m)
+            return true;
+    }
+    return false;
+}
+
 int cd_nand_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd_nand_probe *out)
 {
-    static const enum cd_readid_form order[] = {CD_READID_OPCODE, CD_READID_ADDR, CD_READID_DUMMY};
-    bool any_answer = false;
+    static const enum cd_readid_form order[] = {CD_READID_OPCODE, CD_READID_ADDR,
+                                                CD_READID_DUMMY};
+    bool vendor_seen = false;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < 3; i++) {
         enum cd_readid_form f = order[i];
@@ -269,14 +281,9 @@ int cd_nand_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd
         if (r)
             return r;
         out->tried[f] = true;
-        bool all00 = true, allff = true;
-        for (int k = 0; k < 4; k++) {
-            all00 &= out->raw[f][k] == 0x00;
-            allff &= out->raw[f][k] == 0xFF;
-        }
-        if (all00 || allff)
+        if (!nand_vendor(db, out->raw[f][0]))
             continue;
-        any_answer = true;
+        vendor_seen = true;
         out->nmatches =
             cd_chipdb_find_id(db, CD_CHIP_NAND, f, out->raw[f], CD_MAX_ID_LEN, out->matches, 8);
         if (out->nmatches) {
@@ -287,8 +294,9 @@ int cd_nand_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd
     }
     char raw[160];
     cd_nand_probe_describe(out, raw, sizeof(raw));
-    if (!any_answer)
-        return cd_fail(CD_E_NO_CHIP, "no chip answers READ ID (9Fh) (%s)", raw);
+    /* No form starts with the manufacturer byte of a SPI-NAND maker: an empty bus, or noise. */
+    if (!vendor_seen)
+        return cd_fail(CD_E_NO_CHIP, "no SPI-NAND maker answers READ ID (9Fh) (%s)", raw);
     return cd_fail(CD_E_UNKNOWN_CHIP, "no SPI-NAND in the database has this ID (READ ID %s)", raw);
 }
 

@@ -378,6 +378,58 @@ static json_t *unstable_json(const struct cd_manifest *m)
     return arr;
 }
 
+static json_t *u32_array(const uint32_t *v, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        if (json_array_append_new(arr, json_integer(v[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *nand_json(const struct cd_manifest_nand *n)
+{
+    json_t *o = json_object(), *blocks = json_array();
+    if (!o || !blocks)
+        goto err;
+    for (size_t i = 0; i < n->necc_blocks; i++) {
+        const struct cd_manifest_ecc_block *e = &n->ecc_blocks[i];
+        json_t *b = json_object();
+        if (!b || set_uint(b, "block", e->block) ||
+            set_uint(b, "corrected_bitflips", e->bitflips) ||
+            set_uint(b, "max_bitflips_per_page", e->max_bitflips) ||
+            set_uint(b, "pages_corrected", e->pages_corrected) ||
+            set_uint(b, "pages_uncorrectable", e->pages_uncorrectable) ||
+            json_array_append_new(blocks, b)) {
+            json_decref(b);
+            goto err;
+        }
+    }
+    if (set_str(o, "layout", n->layout) || set_uint(o, "oob_size", n->oob_size) ||
+        set_uint(o, "pages_per_block", n->pages_per_block) || set_uint(o, "blocks", n->blocks) ||
+        set_uint(o, "planes", n->planes) || set_uint(o, "dies", n->dies) ||
+        json_object_set_new(o, "ecc", n->ecc ? json_string(n->ecc) : json_null()) ||
+        set_uint(o, "ecc_strength", n->ecc_strength) || set_uint(o, "ecc_step", n->ecc_step) ||
+        set_str(o, "bad_blocks_policy", n->bad_blocks_policy) ||
+        json_object_set_new(o, "bad_blocks", u32_array(n->bad_blocks, n->nbad_blocks)))
+        goto err;
+    json_t *b = blocks;
+    blocks = NULL; /* owned by o from here */
+    if (json_object_set_new(o, "ecc_blocks", b) ||
+        json_object_set_new(o, "uncorrectable_pages",
+                            u32_array(n->uncorrectable_pages, n->nuncorrectable_pages)) ||
+        set_uint(o, "corrected_bitflips", n->corrected_bitflips))
+        goto err;
+    return o;
+err:
+    json_decref(blocks);
+    json_decref(o);
+    return NULL;
+}
+
 static json_t *manifest_object(const struct cd_manifest *m, const char *date)
 {
     json_t *root = json_object();
@@ -401,6 +453,7 @@ static json_t *manifest_object(const struct cd_manifest *m, const char *date)
         set_uint(root, "offset", m->offset) || set_uint(root, "length", m->length) ||
         set_str(root, "sha256", m->sha256) || set_uint(root, "reads", m->reads) ||
         json_object_set_new(root, "unstable_blocks", unstable_json(m)) ||
+        (m->nand && json_object_set_new(root, "nand", nand_json(m->nand))) ||
         set_str(root, "date", date) || set_str(root, "tool", "chipdump") ||
         set_str(root, "tool_version", m->tool_version ? m->tool_version : cd_version()))
         goto err_free;
@@ -415,6 +468,10 @@ err_free:
 char *cd_manifest_json(const struct cd_manifest *m)
 {
     if (!m || (m->nerase_sizes && !m->erase_sizes) || (m->nunstable && !m->unstable))
+        return NULL;
+    if (m->nand && ((m->nand->nbad_blocks && !m->nand->bad_blocks) ||
+                    (m->nand->necc_blocks && !m->nand->ecc_blocks) ||
+                    (m->nand->nuncorrectable_pages && !m->nand->uncorrectable_pages)))
         return NULL;
 
     char date[32];

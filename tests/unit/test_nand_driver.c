@@ -249,6 +249,11 @@ static void test_probe_unknown_lists_every_form(void **state)
     assert_non_null(strstr(d, "addr: EF AA 99"));
     assert_non_null(strstr(d, "dummy: EF AA 99"));
     close_chip(f);
+    /* no form starts with the byte of a SPI-NAND maker: no chip (noise on MISO) */
+    f = sim_only("TW", ",id=DE8030");
+    assert_int_equal(cd_nand_probe(&f->prog, f->db, &probe), CD_E_NO_CHIP);
+    assert_non_null(strstr(cd_error_detail(), "opcode: FF DE 80 30"));
+    close_chip(f);
 }
 
 /* ---- page operations ---- */
@@ -716,6 +721,66 @@ static void test_strip_oob(void **state)
     free(raw);
 }
 
+/* The manifest's "nand" object (output.c): every field a reader of OUT.json relies on. */
+static void test_manifest_nand(void **state)
+{
+    (void)state;
+    const uint32_t bad[] = {3, 9}, unc[] = {700};
+    const struct cd_manifest_ecc_block eb[] = {{10, 3, 1, 3, 1}};
+    const uint32_t erase = 131072;
+    struct cd_manifest_nand n = {.layout = "data+oob",
+                                 .oob_size = 64,
+                                 .pages_per_block = 64,
+                                 .blocks = 1024,
+                                 .planes = 1,
+                                 .dies = 1,
+                                 .ecc = "on-die",
+                                 .ecc_strength = 1,
+                                 .ecc_step = 512,
+                                 .bad_blocks_policy = "in place",
+                                 .bad_blocks = bad,
+                                 .nbad_blocks = 2,
+                                 .ecc_blocks = eb,
+                                 .necc_blocks = 1,
+                                 .uncorrectable_pages = unc,
+                                 .nuncorrectable_pages = 1,
+                                 .corrected_bitflips = 3};
+    struct cd_manifest m = {.file = "x.bin",
+                            .chip = "W25N01GV",
+                            .type = "nand",
+                            .erase_sizes = &erase,
+                            .nerase_sizes = 1,
+                            .sha256 = "00",
+                            .date = "2026-01-01T00:00:00Z",
+                            .nand = &n};
+    char *j = cd_manifest_json(&m);
+    assert_non_null(j);
+    static const char *const want[] = {
+        "\"nand\": {",
+        "\"layout\": \"data+oob\"",
+        "\"ecc\": \"on-die\"",
+        "\"bad_blocks_policy\": \"in place\"",
+        "\"block\": 10",
+        "\"corrected_bitflips\": 3",
+        "\"max_bitflips_per_page\": 1",
+        "\"pages_uncorrectable\": 1",
+        "\"uncorrectable_pages\": [\n",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!strstr(j, want[i]))
+            fail_msg("manifest lacks %s:\n%s", want[i], j);
+    assert_non_null(strstr(j, "\"bad_blocks\": [\n      3,\n      9\n    ]"));
+    free(j);
+    /* NOR manifests have no "nand" object; a count without its array is refused */
+    m.nand = NULL;
+    j = cd_manifest_json(&m);
+    assert_null(strstr(j, "\"nand\": {"));
+    free(j);
+    n.bad_blocks = NULL;
+    m.nand = &n;
+    assert_null(cd_manifest_json(&m));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -734,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_program_failure_stops),
         cmocka_unit_test(test_raw_write),
         cmocka_unit_test(test_strip_oob),
+        cmocka_unit_test(test_manifest_nand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

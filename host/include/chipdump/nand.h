@@ -45,9 +45,10 @@ struct cd_nand_probe {
 
 /**
  * READ ID (9Fh) in each form -- opcode only, one address byte 00h, one dummy byte (the order
- * Linux uses) -- until the bytes read match a NAND row of that form. CD_E_NO_CHIP when every
- * form read all 00h or all FFh, CD_E_UNKNOWN_CHIP when nothing matched; detail lists the raw
- * bytes of each form tried either way.
+ * Linux uses) -- until the bytes read match a NAND row of that form. CD_E_UNKNOWN_CHIP when some
+ * form starts with the manufacturer byte of a NAND row but no row matches, CD_E_NO_CHIP when
+ * none does (an empty bus reads FFh, noise reads anything); detail lists the raw bytes of each
+ * form tried either way.
  */
 int cd_nand_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd_nand_probe *out);
 

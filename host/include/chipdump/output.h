@@ -44,6 +44,31 @@ struct cd_manifest_unstable {
     bool resolved;
 };
 
+/* A block with pages that reported corrected bitflips or could not be corrected. */
+struct cd_manifest_ecc_block {
+    uint32_t block;               /* chip-wide block number */
+    uint32_t bitflips;            /* corrected bitflips reported for its pages, summed */
+    uint32_t max_bitflips;        /* the most for one page */
+    uint32_t pages_corrected;     /* pages with corrected bitflips */
+    uint32_t pages_uncorrectable; /* pages on-die ECC could not correct */
+};
+
+/* SPI-NAND facts of a dump (cd_manifest.nand; NULL for NOR). */
+struct cd_manifest_nand {
+    const char *layout; /* "data" (pages only) or "data+oob" (each page followed by its OOB) */
+    uint32_t oob_size, pages_per_block, blocks, planes, dies;
+    const char *ecc; /* "on-die" (read through on-die ECC), "off" (raw), NULL: no chip read */
+    uint32_t ecc_strength, ecc_step;
+    const char *bad_blocks_policy; /* "in place" or "skipped" */
+    const uint32_t *bad_blocks;    /* chip-wide numbers of factory-marked blocks, ascending */
+    size_t nbad_blocks;
+    const struct cd_manifest_ecc_block *ecc_blocks;
+    size_t necc_blocks;
+    const uint32_t *uncorrectable_pages; /* chip-wide page numbers */
+    size_t nuncorrectable_pages;
+    uint64_t corrected_bitflips; /* in all */
+};
+
 struct cd_manifest {
     const char *file; /* data file name (basename) */
     const char *chip; /* chip name */
@@ -63,6 +88,7 @@ struct cd_manifest {
     /* filled by cd_manifest_write when NULL: */
     const char *date; /* ISO 8601 UTC */
     const char *tool_version;
+    const struct cd_manifest_nand *nand; /* SPI-NAND dumps: the "nand" object */
 };
 
 /** JSON text of the manifest (malloc'ed, caller frees). */

@@ -253,10 +253,7 @@ static bool cont_read_on(const struct nand_model *m, const struct die *d)
 
 static bool all_ff(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0xff)
-            return false;
-    return true;
+    return n == 0 || (p[0] == 0xff && !memcmp(p, p + 1, n - 1));
 }
 
 static uint8_t page_state(struct nand_model *m, uint64_t cp)
@@ -422,9 +419,15 @@ static void finish_program(struct nand_model *m, struct die *d, unsigned die)
         m->st.blank_programs_ecc++;
     if (m->factory_bad[block])
         m->st.bad_block_programs++;
+    /* cells only go from 1 to 0: AND, a word at a time (raw is a multiple of 8) */
     uint8_t *dst = raw_page(m, cp);
-    for (uint32_t i = 0; i < m->raw; i++)
-        dst[i] &= c[i];
+    for (uint32_t i = 0; i < m->raw; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, dst + i, 8);
+        memcpy(&b, c + i, 8);
+        a &= b;
+        memcpy(dst + i, &a, 8);
+    }
     if (!blank || ecc)
         st = (uint8_t)((st & PG_ECC_BROKEN) | PG_PROGRAMMED);
     m->pg_state[cp] = st;
@@ -792,9 +795,14 @@ static void data_phase(struct nand_model *m, const uint8_t *mosi, uint8_t *miso,
     case C_PROG_LOAD:
     case C_PROG_LOAD_RND: {
         uint8_t *c = d->cache[m->plane];
-        for (size_t i = 0; i < n; i++, m->col++)
-            if (m->col < m->raw)
-                c[m->col] = mosi ? mosi[i] : 0xff;
+        size_t k = m->col < m->raw ? m->raw - m->col : 0; /* bytes past the cache are dropped */
+        if (k > n)
+            k = n;
+        if (mosi)
+            memcpy(c + m->col, mosi, k);
+        else
+            memset(c + m->col, 0xff, k);
+        m->col += (uint32_t)n;
         fill(miso, 0xff, n);
         return;
     }
@@ -979,10 +987,10 @@ uint64_t cd_nand_raw_size(const struct cd_chip *c)
 static bool row_ok(const struct cd_chip *c, enum ecc_scheme *scheme)
 {
     if (c->type != CD_CHIP_NAND || !is_pow2(c->page_size) || c->page_size < 512 ||
-        c->oob_size == 0 || c->oob_size >= c->page_size || !is_pow2(c->pages_per_block) ||
-        !is_pow2(c->blocks_per_die) || c->dies == 0 || c->dies > MAX_DIES ||
-        (c->planes != 1 && c->planes != 2) || c->ecc_step == 0 || c->page_size % c->ecc_step ||
-        c->page_size / c->ecc_step > 64 || c->nerase < 1)
+        c->oob_size == 0 || c->oob_size % 8 || c->oob_size >= c->page_size ||
+        !is_pow2(c->pages_per_block) || !is_pow2(c->blocks_per_die) || c->dies == 0 ||
+        c->dies > MAX_DIES || (c->planes != 1 && c->planes != 2) || c->ecc_step == 0 ||
+        c->page_size % c->ecc_step || c->page_size / c->ecc_step > 64 || c->nerase < 1)
         return false;
     if ((uint64_t)c->pages_per_block * c->blocks_per_die > (1u << 24))
         return false;
