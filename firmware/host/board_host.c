@@ -20,6 +20,7 @@ static struct {
     struct queue in, out;
     size_t out_cap;
     bool connected, realtime;
+    uint32_t time_step_us;
     uint64_t now_ns;
     struct timespec last_real;
     struct fwh_stats st;
@@ -37,7 +38,8 @@ static bool q_reserve(struct queue *q, size_t n)
     if (q->tail + n <= q->cap)
         return true;
     size_t len = q_len(q);
-    if (q->head && len + n <= q->cap) {
+    if (q->head >= len && len + n <= q->cap) {
+        /* compact only when no more is moved than was consumed: amortised O(1) per byte */
         memmove(q->data, q->data + q->head, len);
     } else {
         size_t cap = q->cap ? q->cap : 4096;
@@ -147,6 +149,11 @@ void fwh_set_realtime(bool realtime)
     clock_gettime(CLOCK_MONOTONIC, &b.last_real);
 }
 
+void fwh_set_time_step_us(uint32_t us)
+{
+    b.time_step_us = us;
+}
+
 void fwh_advance_us(uint64_t us)
 {
     advance_ns(us * 1000);
@@ -192,10 +199,13 @@ void board_spi_cs(bool selected)
 
 uint32_t board_spi_set_hz(uint32_t hz)
 {
-    /* like the RP2040's PL022 at clk_peri 125 MHz: 125 MHz / even divisor, 62.5 MHz max */
-    uint32_t div = 2;
-    while (div < 254 * 256 && 125000000u / div > hz)
-        div += 2;
+    /* like the RP2040's PL022 at clk_peri 125 MHz: 125 MHz / an even divisor 2..65024 */
+    uint32_t div = hz ? (125000000u + hz - 1) / hz : 65024;
+    div += div & 1;
+    if (div < 2)
+        div = 2;
+    if (div > 65024)
+        div = 65024;
     b.st.spi_hz = 125000000u / div;
     return b.st.spi_hz;
 }
@@ -212,6 +222,8 @@ void board_spi_pins(bool enable)
 uint32_t board_time_us(void)
 {
     sync_real();
+    if (b.time_step_us)
+        advance_ns((uint64_t)b.time_step_us * 1000);
     return (uint32_t)(b.now_ns / 1000);
 }
 

@@ -49,6 +49,8 @@ void fwh_set_connected(bool connected);
 void fwh_set_realtime(bool realtime);
 /* Let us microseconds of board (and chip) time pass. */
 void fwh_advance_us(uint64_t us);
+/* Every board_time_us() call also lets us pass (fuzzing: a wait of minutes stays short). */
+void fwh_set_time_step_us(uint32_t us);
 
 const struct fwh_stats *fwh_stats(void);
 

@@ -6,18 +6,18 @@
 #include "chipdump/error.h"
 #include "chipdump/programmer.h"
 #include "programmers/programmers.h"
+#include "programmers/serprog.h"
 #include "trace.h"
 
-const char *const cd_programmer_kinds[] = {"sim", "ch341a", "flashrom", NULL};
+const char *const cd_programmer_kinds[] = {"sim", "ch341a", "flashrom", "serprog", "rp2040", NULL};
 
 static const struct {
     const char *kind;
     int (*open)(const char *params, const struct cd_chipdb *db, const char *chip_hint,
                 struct cd_programmer **out);
 } kinds[] = {
-    {"sim", cd_sim_open},
-    {"ch341a", cd_ch341a_open},
-    {"flashrom", cd_flashrom_open},
+    {"sim", cd_sim_open},         {"ch341a", cd_ch341a_open}, {"flashrom", cd_flashrom_open},
+    {"serprog", cd_serprog_open}, {"rp2040", cd_rp2040_open},
 };
 
 int cd_programmer_open(const char *spec, const struct cd_chipdb *db, const char *chip_hint,
@@ -38,7 +38,9 @@ int cd_programmer_open(const char *spec, const struct cd_chipdb *db, const char 
             return r;
         }
     }
-    return cd_fail(CD_E_ARG, "unknown programmer '%.*s' (available: sim, ch341a, flashrom:NAME)",
+    return cd_fail(CD_E_ARG,
+                   "unknown programmer '%.*s' (available: sim, ch341a, flashrom:NAME, "
+                   "serprog:dev=|tcp=|loop=, rp2040)",
                    (int)klen, spec);
 }
 
