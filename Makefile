@@ -29,6 +29,7 @@ check: deps
 bench: all
 	@sh scripts/deps.sh all
 	python3 bench/read_vs_flashrom.py build/chipdump 5
+	python3 bench/ch341a_wire_time.py --chipdump build/chipdump --rt-ms 26
 
 format:
 	clang-format -i host/include/chipdump/*.h host/lib/*.[ch] host/lib/*/*.[ch] host/cli/*.[ch] tests/unit/*.[ch]

@@ -495,13 +495,15 @@ static int ch341a_exec(struct cd_programmer *p, const struct cd_op *op)
 
     /* Only read data makes the host wait; other replies are collected later. */
     bool wait = op->dir == CD_DATA_IN && op->data_len;
-    unsigned before = c->out_n + c->in_n;
+    uint64_t before = c->st.out_transfers + c->st.in_transfers;
     int r = pump(c, wait);
     if (r)
         return r;
     if (wait) {
+        /* a host round trip: the transfers it waited for, the earlier ones still owed too */
+        uint64_t waited = c->st.out_transfers + c->st.in_transfers - before;
         c->st.syncs++;
-        cd_trace_line("ch341a", "sync", "-", before, before, "ok");
+        cd_trace_line("ch341a", "sync", "-", waited, waited, "ok");
     }
     return CD_OK;
 }

@@ -24,8 +24,9 @@
  *    queued stalls exactly as it would on the chip.
  *  - Time: SPI at 2 MHz (4 us a byte), one byte time of command overhead per packet, 750 ns
  *    per UIO instruction (flashrom's measurement). The seam adds one 1 ms USB frame each time
- *    the host submits work to an idle device (a host round trip). The chip model's clock
- *    follows, so a status poll sees exactly as much busy time as the wire took.
+ *    the host submits work after it waited for the device to run dry (a host round trip;
+ *    a host sleep is not one). The chip model's clock follows, so a status poll sees
+ *    exactly as much busy time as the wire took.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -470,8 +471,6 @@ static unsigned run(struct emu *e)
             check_faults(e);
         }
     }
-    if (!e->out.n)
-        e->idle = true;
     return done;
 }
 
@@ -480,6 +479,11 @@ static int emu_handle_events(struct cd_usb *u, unsigned timeout_ms)
     struct emu *e = (struct emu *)u;
     unsigned done = reap_cancelled(&e->out) + reap_cancelled(&e->in);
     done += run(e);
+    /* The host waited for the device and the device ran dry: whatever the host sends next
+     * starts a new round trip. (A host sleep is no such wait: the host did not wait for a
+     * reply, so sleep_us leaves this alone.) */
+    if (!e->out.n)
+        e->idle = true;
     if (done || (!e->out.n && !e->in.n))
         return CD_OK;
     /* Nothing can move: the model clock runs to the first deadline and that transfer (with
