@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,13 +130,11 @@ static int geometry(struct cli *cli, uint64_t size, struct geom *g)
 }
 
 static int write_manifest(struct cli *cli, const char *path, const char *raw_path,
-                          const struct geom *g, uint64_t pages, const uint8_t *data, uint64_t len,
+                          const struct geom *g, uint64_t pages, const char *sha, uint64_t len,
                           const uint32_t *bad, size_t nbad)
 {
-    char sha[65], jpath[4200], src[4200], id[2 * CD_MAX_ID_LEN + 1] = "";
-    int r = cd_sha256_hex(data, len, sha);
-    if (r)
-        return cli_error(r, "sha256");
+    char jpath[4200], src[4200], id[2 * CD_MAX_ID_LEN + 1] = "";
+    int r;
     char *pathcopy = strdup(path);
     if (!pathcopy)
         return cli_error(CD_E_NOMEM, "manifest");
@@ -208,7 +205,7 @@ int cmd_oob(struct cli *cli)
         return usage_error("%s: not a regular file", raw_path);
     }
     uint64_t size = (uint64_t)st.st_size;
-    struct geom g;
+    struct geom g = {0};
     int status = size ? geometry(cli, size, &g) : usage_error("%s is empty", raw_path);
     if (status) {
         close(fd);
@@ -229,30 +226,19 @@ int cmd_oob(struct cli *cli)
                  (unsigned long long)(cd_nand_raw_size(g.chip) / rp));
 
     struct cd_outfile *out = NULL;
-    uint8_t *data = NULL;
     uint32_t *bad = NULL;
     size_t nbad = 0;
     uint64_t len = 0;
-    void *map = MAP_FAILED;
+    char sha[65];
     int r = cd_outfile_open(path, cli->force, &out);
     if (r) {
         status = cli_error(r, path);
         goto done;
     }
-    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        status = cli_error(cd_fail(CD_E_IO, "mmap: %s", strerror(errno)), raw_path);
-        goto done;
-    }
-    madvise(map, size, MADV_SEQUENTIAL);
-    if (!(data = malloc(pages * g.page))) {
-        status = cli_error(CD_E_NOMEM, "oob strip");
-        goto done;
-    }
-    if ((r = cd_nand_strip_oob(map, pages, g.page, g.oob, g.ppb, cli->skip_bad, data, &len, &bad,
-                               &nbad)) ||
-        (r = cd_outfile_write(out, data, len))) {
-        status = cli_error(r, path);
+    /* streamed in cache-sized chunks: read, compact, hash and write while the chunk is hot */
+    if ((r = cd_nand_strip_oob_fd(fd, pages, g.page, g.oob, g.ppb, cli->skip_bad, out, sha, &len,
+                                  &bad, &nbad))) {
+        status = cli_error(r, raw_path);
         goto done;
     }
     r = cd_outfile_commit(out);
@@ -261,7 +247,7 @@ int cmd_oob(struct cli *cli)
         status = cli_error(r, path);
         goto done;
     }
-    if ((status = write_manifest(cli, path, raw_path, &g, pages, data, len, bad, nbad)))
+    if ((status = write_manifest(cli, path, raw_path, &g, pages, sha, len, bad, nbad)))
         goto done;
     char sz[32];
     cli_info(cli, "%s: %llu pages of %u + %u bytes -> %s of data in %s\n", raw_path,
@@ -277,10 +263,7 @@ int cmd_oob(struct cli *cli)
     }
 done:
     cd_outfile_abort(out);
-    if (map != MAP_FAILED)
-        munmap(map, size);
     close(fd);
-    free(data);
     free(bad);
     return status;
 }

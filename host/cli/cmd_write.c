@@ -67,7 +67,7 @@ int cmd_write(struct cli *cli)
     }
     struct cd_range range;
     uint8_t *data = NULL, *current = NULL;
-    size_t len;
+    size_t len = 0;
     int st = load_image(cli, cli->argv[0], &range, &data, &len);
     if (st)
         goto out;
@@ -127,7 +127,7 @@ int cmd_verify(struct cli *cli)
     }
     struct cd_range range;
     uint8_t *data = NULL;
-    size_t len;
+    size_t len = 0;
     int st = load_image(cli, cli->argv[0], &range, &data, &len);
     if (!st && cli->nand)
         st = cli_nand_verify(cli, cli->argv[0], data, len);

@@ -379,7 +379,7 @@ int cd_nand_open(struct cd_programmer *p, const struct cd_chip *chip, struct cd_
 
 int cd_nand_read_page(struct cd_nand *n, uint32_t page, uint8_t *buf, bool with_oob, bool ecc)
 {
-    uint32_t row, pcol;
+    uint32_t row = 0, pcol = 0;
     uint8_t sr;
     int r = address_page(n, page, &row, &pcol);
     if (!r)
@@ -410,7 +410,7 @@ int cd_nand_read_page(struct cd_nand *n, uint32_t page, uint8_t *buf, bool with_
 int cd_nand_program_page(struct cd_nand *n, uint32_t page, const uint8_t *data, const uint8_t *oob,
                          bool ecc)
 {
-    uint32_t row, pcol;
+    uint32_t row = 0, pcol = 0;
     uint8_t sr;
     int r = address_page(n, page, &row, &pcol);
     if (!r)
@@ -450,7 +450,7 @@ int cd_nand_program_page(struct cd_nand *n, uint32_t page, const uint8_t *data, 
 
 int cd_nand_erase_block(struct cd_nand *n, uint32_t block)
 {
-    uint32_t row, pcol;
+    uint32_t row = 0, pcol = 0;
     uint8_t sr;
     if (block >= n->blocks)
         return cd_fail(CD_E_RANGE, "block %u is past the end of %s", block, n->chip->name);
@@ -472,7 +472,7 @@ int cd_nand_erase_block(struct cd_nand *n, uint32_t block)
 
 int cd_nand_block_is_bad(struct cd_nand *n, uint32_t block)
 {
-    uint32_t row, pcol;
+    uint32_t row = 0, pcol = 0;
     uint8_t sr, marker[2];
     if (block >= n->blocks)
         return cd_fail(CD_E_RANGE, "block %u is past the end of %s", block, n->chip->name);

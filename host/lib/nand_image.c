@@ -5,13 +5,19 @@
  * nanddump's and nandwrite's (mtd-utils, see ../shared/facts.md section 5.3) where a user
  * would expect them.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "bytes.h"
 #include "chipdump/error.h"
 #include "chipdump/nand.h"
+#include "chipdump/output.h"
 
 void cd_nand_report_free(struct cd_nand_report *r)
 {
@@ -456,8 +462,145 @@ int cd_nand_strip_oob(const uint8_t *raw, uint64_t n_pages, uint32_t page, uint3
         if (is_bad && skip_bad)
             continue;
         for (uint64_t i = 0; i < np; i++, dst += page)
-            memcpy(dst, blk + i * rp, page);
+            memmove(dst, blk + i * rp, page); /* in place: overlapping */
     }
     *out_len = (uint64_t)(dst - out);
+    return r;
+}
+
+/* Read exactly n bytes (short only at end of file). */
+static ssize_t read_full(int fd, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, buf + got, n - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -1;
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/*
+ * Chunks of about 1 MiB of input, a ring of them: this thread reads, compacts in place and
+ * writes each chunk; a second thread hashes it meanwhile (SHA-256 costs about as much as
+ * the copies do), so on two cores the job takes about as long as `cat`.
+ */
+#define STRIP_CHUNK (1u << 20)
+#define STRIP_RING  4
+
+struct hasher {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint8_t *buf[STRIP_RING];
+    uint64_t len[STRIP_RING];
+    uint64_t produced, hashed; /* chunks */
+    bool done, failed;
+    EVP_MD_CTX *md;
+};
+
+static void *hash_thread(void *arg)
+{
+    struct hasher *h = arg;
+    for (uint64_t j = 0;; j++) {
+        pthread_mutex_lock(&h->lock);
+        while (h->produced <= j && !h->done)
+            pthread_cond_wait(&h->cond, &h->lock);
+        bool have = h->produced > j;
+        pthread_mutex_unlock(&h->lock);
+        if (!have)
+            return NULL;
+        bool ok = EVP_DigestUpdate(h->md, h->buf[j % STRIP_RING], h->len[j % STRIP_RING]) == 1;
+        pthread_mutex_lock(&h->lock);
+        h->failed |= !ok;
+        h->hashed = j + 1;
+        pthread_cond_broadcast(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+    }
+}
+
+int cd_nand_strip_oob_fd(int fd, uint64_t n_pages, uint32_t page, uint32_t oob, uint32_t ppb,
+                         bool skip_bad, struct cd_outfile *out, char sha256_hex[65],
+                         uint64_t *out_len, uint32_t **bad, size_t *nbad)
+{
+    uint64_t rp = (uint64_t)page + oob;
+    uint64_t per = ppb * (STRIP_CHUNK / (rp * ppb) ? STRIP_CHUNK / (rp * ppb) : 1); /* pages */
+    struct hasher h = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    pthread_t th;
+    bool started = false;
+    int r = CD_OK;
+    *out_len = 0;
+    if (bad) {
+        *bad = NULL;
+        *nbad = 0;
+    }
+    if (!ppb)
+        return cd_fail(CD_E_ARG, "pages per block is 0");
+    h.md = EVP_MD_CTX_new();
+    for (int i = 0; i < STRIP_RING; i++)
+        if (!(h.buf[i] = malloc(per * rp)))
+            r = CD_E_NOMEM;
+    if (!r && (!h.md || EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1))
+        r = cd_fail(CD_E_IO, "SHA-256 init failed");
+    if (!r && pthread_create(&th, NULL, hash_thread, &h))
+        r = cd_fail(CD_E_NOMEM, "cannot start the hashing thread");
+    started = !r;
+    for (uint64_t k = 0, p0 = 0; !r && p0 < n_pages; k++, p0 += per) {
+        uint64_t np = n_pages - p0 < per ? n_pages - p0 : per;
+        uint8_t *buf = h.buf[k % STRIP_RING];
+        pthread_mutex_lock(&h.lock); /* the chunk that used this buffer must be hashed */
+        while (h.hashed + STRIP_RING <= k)
+            pthread_cond_wait(&h.cond, &h.lock);
+        pthread_mutex_unlock(&h.lock);
+        ssize_t got = read_full(fd, buf, np * rp);
+        if (got < 0) {
+            r = cd_fail(CD_E_IO, "read: %s", strerror(errno));
+            break;
+        }
+        if ((uint64_t)got != np * rp) {
+            r = cd_fail(CD_E_BAD_IMAGE, "the dump ends at byte %llu, page %llu of %llu",
+                        (unsigned long long)(p0 * rp + (uint64_t)got),
+                        (unsigned long long)(p0 + (uint64_t)got / rp), (unsigned long long)n_pages);
+            break;
+        }
+        uint64_t len;
+        uint32_t *cb = NULL;
+        size_t ncb = 0;
+        /* in place: a page only ever moves down */
+        if ((r = cd_nand_strip_oob(buf, np, page, oob, ppb, skip_bad, buf, &len, bad ? &cb : NULL,
+                                   &ncb)))
+            break;
+        for (size_t i = 0; !r && i < ncb; i++)
+            r = push_u32(bad, nbad, (uint32_t)(p0 / ppb) + cb[i]);
+        free(cb);
+        pthread_mutex_lock(&h.lock);
+        h.len[k % STRIP_RING] = len;
+        h.produced = k + 1;
+        pthread_cond_broadcast(&h.cond);
+        pthread_mutex_unlock(&h.lock);
+        if (!r)
+            r = cd_outfile_write(out, buf, len);
+        *out_len += len;
+    }
+    if (started) {
+        pthread_mutex_lock(&h.lock);
+        h.done = true;
+        pthread_cond_broadcast(&h.cond);
+        pthread_mutex_unlock(&h.lock);
+        pthread_join(th, NULL);
+    }
+    unsigned char dig[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    if (!r && (h.failed || EVP_DigestFinal_ex(h.md, dig, &dlen) != 1 || dlen != 32))
+        r = cd_fail(CD_E_IO, "SHA-256 failed");
+    for (unsigned i = 0; !r && i < 32; i++)
+        snprintf(sha256_hex + 2 * i, 3, "%02x", dig[i]);
+    EVP_MD_CTX_free(h.md);
+    for (int i = 0; i < STRIP_RING; i++)
+        free(h.buf[i]);
     return r;
 }

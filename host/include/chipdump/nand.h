@@ -194,6 +194,17 @@ int cd_nand_strip_oob(const uint8_t *raw, uint64_t n_pages, uint32_t page, uint3
                       uint32_t ppb, bool skip_bad, uint8_t *out, uint64_t *out_len, uint32_t **bad,
                       size_t *nbad);
 
+struct cd_outfile;
+
+/**
+ * The same as a stream: n_pages pages of page + oob bytes read from fd (from its current
+ * position) go to out, data only, in chunks that stay in the CPU cache; sha256_hex gets the
+ * SHA-256 of the bytes written (for the manifest). CD_E_BAD_IMAGE if fd ends early.
+ */
+int cd_nand_strip_oob_fd(int fd, uint64_t n_pages, uint32_t page, uint32_t oob, uint32_t ppb,
+                         bool skip_bad, struct cd_outfile *out, char sha256_hex[65],
+                         uint64_t *out_len, uint32_t **bad, size_t *nbad);
+
 #ifdef __cplusplus
 }
 #endif
