@@ -63,6 +63,7 @@ static void check(bool ok, const char *what)
         die(what);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!db)
