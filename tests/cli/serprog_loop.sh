@@ -1,7 +1,8 @@
 # chipdump end to end through the real wire protocol without hardware: -p serprog:loop=CHIP
 # runs firmware/core in the chipdump process on a chip model. NOR probe/read/write/verify/
 # erase checked against the image file; the plain-serprog path (mimic=pico-serprog); the
-# transport trace shows one streamed request per read chunk and no per-chunk round trip.
+# transport trace shows one streamed request per read chunk and no per-chunk round trip;
+# SPI-NAND write/read/verify/erase.
 . "$(dirname "$0")/lib.bash"
 
 SIZE=$((2 * 1024 * 1024))
@@ -46,6 +47,43 @@ random_file blk.bin 4096
 run 0 "$CHIPDUMP" -p "$P,mimic=pico-serprog" write --chip W25Q16JV --no-backup --range 0x8000:4K blk.bin
 dd if=chip.bin of=got.bin bs=4096 skip=8 count=1 status=none
 same got.bin blk.bin
+
+# SPI-NAND through the same protocol (O_SPIOP transactions): a 4 MiB test chip
+cat >small.ini <<'INI'
+[TNSP4M]
+vendor = Test
+type = nand
+id = EF AA 7D
+read_id = dummy
+page = 2048
+oob = 64
+pages_per_block = 64
+blocks = 32
+ecc = 1/512
+ecc_status = generic
+voltage = 2.7-3.6
+source = test row
+INI
+NP="serprog:loop=TNSP4M,image=nand.bin"
+DB="--chipdb small.ini"
+random_file nd.bin $((32 * 64 * 2048))
+run 0 "$CHIPDUMP" $DB -p "$NP" probe --chip TNSP4M
+out_has "TNSP4M"
+run 0 "$CHIPDUMP" $DB -p "$NP" write --chip TNSP4M --no-progress --no-backup nd.bin
+run 0 "$CHIPDUMP" $DB -p "$NP" read --chip TNSP4M --no-progress nback.bin
+same nback.bin nd.bin
+# the image file is the chip: page + OOB, page after page
+python3 - nand.bin nd.bin <<'EOF2' || fail "NAND image file does not hold the written pages"
+import sys
+raw, data = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert len(raw) == 32 * 64 * 2112
+for p in range(32 * 64):
+    assert raw[p * 2112 : p * 2112 + 2048] == data[p * 2048 : (p + 1) * 2048], p
+EOF2
+run 0 "$CHIPDUMP" $DB -p "$NP" verify --chip TNSP4M --no-progress nd.bin
+run 0 "$CHIPDUMP" $DB -p "$NP" erase --chip TNSP4M --no-progress
+run 0 "$CHIPDUMP" $DB -p "$NP" read --chip TNSP4M --no-progress --force nback.bin
+[ "$(tr -d '\377' <nback.bin | wc -c)" = "0" ] || fail "NAND erase left non-FF bytes"
 
 # bad input: clear message, exit 2
 run 2 "$CHIPDUMP" -p serprog:loop=NOSUCHCHIP probe
