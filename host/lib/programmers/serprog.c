@@ -13,8 +13,10 @@
  * CD_Q_INFO with the chipdump magic also gets streamed NOR reads (CD_R_STREAM, one request
  * per read, the next one sent before the current one is read so the pipe never idles).
  *
- * Replies are read in order from a small queue of what is still owed (ACKs of pipelined
- * O_DELAY/O_EXEC, streamed reads sent ahead), so waits on the board cost no round trip.
+ * Replies are read in order from a small queue of what is still owed: ACKs of commands that
+ * return nothing else (write-only SPI transactions such as WREN or page program, O_DELAY/
+ * O_EXEC), sent without waiting within the device's Q_SERBUF, and streamed reads sent ahead.
+ * So only transactions that read data cost a round trip.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +38,7 @@
 #define MAX_OWED          16
 
 struct owed {
-    uint32_t len; /* 0: one ACK; else a stream request: ACK + len bytes */
+    uint32_t len; /* 0: the ACK of command `cmd`; else a stream request: ACK + len bytes */
     uint8_t cmd, alen, dummy;
     uint32_t addr;
 };
@@ -46,9 +48,11 @@ struct sp {
     uint8_t map[32];
     bool ext;
     uint32_t wrn, rdn; /* longest O_SPIOP write (whole slen) / read */
+    uint32_t serbuf;   /* Q_SERBUF: bytes the device buffers when we send ahead */
     struct owed owed[MAX_OWED];
     unsigned nowed;
-    bool seq_valid; /* the last NOR read, to detect sequential reading */
+    uint32_t inflight; /* bytes of commands whose ACKs are owed */
+    bool seq_valid;    /* the last NOR read, to detect sequential reading */
     uint8_t seq_cmd, seq_alen, seq_dummy;
     uint32_t seq_next;
     char name[17];
@@ -118,7 +122,7 @@ static int settle(struct sp *s)
     unsigned i = 0;
     for (; i < s->nowed; i++) {
         struct owed *o = &s->owed[i];
-        int r = ack(s, o->len ? CD_R_STREAM : SP_O_DELAY);
+        int r = ack(s, o->len ? CD_R_STREAM : o->cmd);
         if (r == CD_E_UNSUPPORTED && o->len)
             continue; /* a read-ahead past what the device takes: nothing follows a NAK */
         if (r) {
@@ -142,6 +146,8 @@ static int settle(struct sp *s)
     s->nowed -= i;
     if (err)
         s->nowed = 0;
+    if (!s->nowed)
+        s->inflight = 0;
     return err;
 }
 
@@ -192,6 +198,33 @@ static int owe(struct sp *s, struct owed o)
         return r;
     s->owed[s->nowed++] = o;
     return CD_OK;
+}
+
+/*
+ * A command whose reply is a bare ACK, sent without waiting for it: the ACK is read with the
+ * next reply, so WREN, page program and board-side waits cost no round trip of their own. A
+ * NAK still fails the job, reported by the next command that reads replies. Never more
+ * than the device's serial buffer (Q_SERBUF) is sent ahead.
+ */
+static int command_ahead(struct sp *s, uint8_t op, const void *params, size_t plen)
+{
+    int r;
+    if (owes_stream(s) && (r = settle(s)))
+        return r;
+    if ((s->nowed == MAX_OWED || s->inflight + plen + 1 > s->serbuf) && (r = settle(s)))
+        return r;
+    uint8_t *buf = malloc(plen + 1);
+    if (!buf)
+        return CD_E_NOMEM;
+    buf[0] = op;
+    if (plen)
+        memcpy(buf + 1, params, plen);
+    r = xsend(s, buf, plen + 1);
+    free(buf);
+    if (r)
+        return r;
+    s->inflight += (uint32_t)plen + 1;
+    return owe(s, (struct owed){.cmd = op});
 }
 
 /* ---- synchronisation and negotiation ---- */
@@ -277,6 +310,9 @@ static int negotiate(struct sp *s, const struct sp_settings *set)
             if (*c < 0x20 || *c > 0x7E)
                 *c = '?';
     }
+    s->serbuf = 16; /* flashrom's assumption for a device that does not say */
+    if (has(s, SP_Q_SERBUF) && !command(s, SP_Q_SERBUF, NULL, 0, b, 2))
+        s->serbuf = get_le(b, 2);
     if (has(s, CD_Q_INFO)) {
         if ((r = command(s, CD_Q_INFO, NULL, 0, b, CD_INFO_REPLY)))
             return r;
@@ -324,7 +360,8 @@ static int sp_exec(struct cd_programmer *p, const struct cd_op *op)
     w += op->dummy_len;
     if (op->dir == CD_DATA_OUT && op->data_len)
         memcpy(w, op->data.out, op->data_len);
-    int r = command(s, SP_O_SPIOP, par, 6 + slen, op->data.in, rlen);
+    int r = rlen ? command(s, SP_O_SPIOP, par, 6 + slen, op->data.in, rlen)
+                 : command_ahead(s, SP_O_SPIOP, par, 6 + slen);
     free(par);
     return r;
 }
@@ -338,16 +375,10 @@ static int sp_delay(struct cd_programmer *p, uint32_t us)
         return CD_OK;
     }
     /* The board waits; the ACKs are read with the next reply (no round trip of its own). */
-    int r;
-    if (owes_stream(s) && (r = settle(s)))
-        return r;
-    uint8_t b[6] = {SP_O_DELAY, 0, 0, 0, 0, SP_O_EXEC};
-    le(b + 1, us, 4);
-    if ((r = xsend(s, b, sizeof(b))))
-        return r;
-    if ((r = owe(s, (struct owed){0})))
-        return r;
-    return owe(s, (struct owed){0});
+    uint8_t b[4];
+    le(b, us, 4);
+    int r = command_ahead(s, SP_O_DELAY, b, 4);
+    return r ? r : command_ahead(s, SP_O_EXEC, NULL, 0);
 }
 
 static int send_stream(struct sp *s, uint8_t cmd, uint8_t alen, uint8_t dummy, uint32_t addr,
