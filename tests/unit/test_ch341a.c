@@ -578,11 +578,18 @@ static void test_spec(void **state)
     assert_int_equal(cd_nor_probe(p, db, &probe), CD_E_NO_CHIP);
     cd_programmer_close(p);
 
+    /* one faults= list: USB-level kinds for the CH341A model, the others for the chip's */
+    assert_int_equal(
+        cd_programmer_open("ch341a:emulate=TESTQ80,faults=stale:1+unplug:1M", db, NULL, &p), CD_OK);
+    cd_programmer_close(p);
+
     const char *bad[] = {
-        "ch341a:image=x.bin",           /* chip parameters need emulate */
-        "ch341a:faults=unplug:10",      /* so do faults */
-        "ch341a:emulate=TESTQ80,bus=1", /* emulation has no bus */
-        "ch341a:bus=1",                 /* bus without addr */
+        "ch341a:emulate=TESTQ80,faults=bad:1",          /* NAND-only: the sim refuses it */
+        "ch341a:emulate=TESTQ80,faults=stale:1+frob:2", /* unknown kind, after a good one */
+        "ch341a:image=x.bin",                           /* chip parameters need emulate */
+        "ch341a:faults=unplug:10",                      /* so do faults */
+        "ch341a:emulate=TESTQ80,bus=1",                 /* emulation has no bus */
+        "ch341a:bus=1",                                 /* bus without addr */
         "ch341a:bus=0,addr=3",
         "ch341a:emulate=TESTQ80,faults=unplug:x",
         "ch341a:emulate=TESTQ80,faults=stale:9",

@@ -621,6 +621,7 @@ struct emu_params {
     bool on;
     char chip[128];
     char sim[4096];         /* parameters handed to the sim programmer (image, sr1, id, ...) */
+    char sim_faults[1024];  /* its faults (flip, bad, pfail, efail: the chip model's own) */
     char first_unknown[32]; /* first of them, for the error without emulate */
     struct cd_ch341a_emu_faults faults;
     uint64_t noise_off, noise_len;
@@ -659,9 +660,39 @@ static int parse_fault(const char *val, struct emu_params *e)
         }
     }
     return cd_fail(CD_E_ARG,
-                   "ch341a: bad faults '%s' (expected unplug:BYTES, stall:BYTES, stale:1..%d or "
-                   "noise:OFF:LEN:COUNT)",
+                   "ch341a: bad fault '%s' (expected unplug:BYTES, stall:BYTES, stale:1..%d, "
+                   "noise:OFF:LEN:COUNT, or the chip model's flip/bad/pfail/efail)",
                    val, CD_CH341A_MODEL_REPLY_DEPTH);
+}
+
+/* A faults= list: USB-level faults and bus noise are the CH341A model's, the rest the chip's. */
+static int parse_faults(const char *val, struct emu_params *e)
+{
+    char item[256];
+    while (*val) {
+        size_t n = strcspn(val, "+");
+        if (n >= sizeof(item))
+            return cd_fail(CD_E_ARG, "ch341a: fault too long");
+        memcpy(item, val, n);
+        item[n] = '\0';
+        val += n + (val[n] == '+');
+        size_t kn = strcspn(item, ":");
+        static const char *const mine[] = {"unplug", "stall", "stale", "noise"};
+        bool ours = false;
+        for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+            ours |= strlen(mine[i]) == kn && !strncmp(item, mine[i], kn);
+        int r;
+        if (ours && (r = parse_fault(item, e)))
+            return r;
+        if (!ours) {
+            size_t have = strlen(e->sim_faults);
+            int w = snprintf(e->sim_faults + have, sizeof(e->sim_faults) - have, "%s%s",
+                             have ? "+" : "", item);
+            if (w < 0 || (size_t)w >= sizeof(e->sim_faults) - have)
+                return cd_fail(CD_E_ARG, "ch341a: faults too long");
+        }
+    }
+    return CD_OK;
 }
 
 static int open_emulated(struct emu_params *e, const struct cd_chipdb *db, const char *chip_hint,
@@ -678,9 +709,13 @@ static int open_emulated(struct emu_params *e, const struct cd_chipdb *db, const
     } else {
         /* The sim programmer builds the chip model and its image; the packets go through
          * the CH341A model in front of it. */
-        char params[4400];
-        snprintf(params, sizeof(params), "%s%s%s%s", e->chip[0] ? "chip=" : "", e->chip,
-                 e->chip[0] && e->sim[0] ? "," : "", e->sim);
+        char params[5500];
+        snprintf(params, sizeof(params), "%s%s%s%s%s%s", e->chip[0] ? "chip=" : "", e->chip,
+                 e->chip[0] && e->sim[0] ? "," : "", e->sim,
+                 e->sim_faults[0] && (e->chip[0] || e->sim[0]) ? "," : "",
+                 e->sim_faults[0] ? "faults=" : "");
+        size_t have = strlen(params);
+        snprintf(params + have, sizeof(params) - have, "%s", e->sim_faults);
         if ((r = cd_sim_open(params, db, chip_hint, &sim)))
             return r;
         cd_trace_open(); /* the reference cd_programmer_close(sim) drops */
@@ -735,7 +770,7 @@ static int parse_params(const char *params, struct emu_params *e, struct cd_ch34
                                val);
             *(!strcmp(key, "bus") ? &sel->bus : &sel->addr) = (int)v;
         } else if (!strcmp(key, "faults")) {
-            if ((r = parse_fault(val, e)))
+            if ((r = parse_faults(val, e)))
                 return r;
         } else if (!strcmp(key, "throttle")) {
             return cd_fail(CD_E_ARG, "ch341a: throttle is a sim parameter; the emulated "
@@ -782,7 +817,8 @@ int cd_ch341a_open(const char *params, const struct cd_chipdb *db, const char *c
                     e->first_unknown);
         goto out;
     }
-    if (e->chip[0] || e->noise_len || e->stale || e->faults.unplug_after || e->faults.stall_after) {
+    if (e->chip[0] || e->noise_len || e->stale || e->faults.unplug_after || e->faults.stall_after ||
+        e->sim_faults[0]) {
         r = cd_fail(CD_E_ARG, "ch341a: chip= and faults= need emulate (-p "
                               "ch341a:emulate=CHIP,...); a real CH341A takes serial= or "
                               "bus=,addr=");

@@ -70,9 +70,10 @@ struct cd_ch341a_model {
     bool target_armed, addr4;
     uint32_t cyc; /* bytes since CS fell */
     uint8_t opcode;
-    unsigned alen, dummy;
-    uint64_t addr;
-    bool array_read;
+    unsigned alen;       /* NOR address bytes */
+    uint32_t data_start; /* index of the first data byte after CS fell */
+    uint64_t addr;       /* image offset of that byte */
+    bool array_read, nand;
 };
 
 /* LSB-first shifting, as a table filled bit by bit on first use. */
@@ -213,13 +214,28 @@ static void i2c_stream(struct cd_ch341a_model *m, const uint8_t *p, size_t n)
 
 /* ---- SPI ---- */
 
-/* Follow the command on MOSI far enough to know which array address a MISO byte carries. */
+/*
+ * Follow the command on MOSI far enough to know which byte of the chip's image a MISO byte
+ * carries (for faults=noise): NOR READ / FAST READ (3- or 4-byte addresses, as the chip's
+ * address mode stands), SPI-NAND READ FROM CACHE (where it reads from, the NAND model says).
+ */
 static void decode_byte(struct cd_ch341a_model *m, uint8_t mosi, uint8_t *miso)
 {
     uint32_t k = m->cyc++;
     if (k == 0) {
         m->opcode = mosi;
-        bool only4 = m->row && (m->row->addr4 & CD_ADDR4_ONLY);
+        m->array_read = false;
+        m->addr = 0;
+        if (!m->row)
+            return;
+        m->nand = m->row->type == CD_CHIP_NAND;
+        if (m->nand) {
+            /* x1 cache read: opcode, two column bytes and a dummy byte (in either order) */
+            m->array_read = mosi == 0x03 || mosi == 0x0B;
+            m->data_start = 4;
+            return;
+        }
+        bool only4 = m->row->addr4 & CD_ADDR4_ONLY;
         m->array_read = true;
         switch (mosi) {
         case 0x03:
@@ -233,28 +249,32 @@ static void decode_byte(struct cd_ch341a_model *m, uint8_t mosi, uint8_t *miso)
         default:
             m->array_read = false;
         }
-        m->dummy = mosi == 0x0B || mosi == 0x0C;
-        m->addr = 0;
+        m->data_start = 1 + m->alen + (mosi == 0x0B || mosi == 0x0C);
         return;
     }
-    if (!m->array_read || !m->noise_len || !m->row)
+    if (!m->array_read || !m->noise_len)
         return;
-    if (k <= m->alen) {
-        m->addr = (m->addr << 8) | mosi;
+    if (k < m->data_start) {
+        if (!m->nand && k <= m->alen)
+            m->addr = (m->addr << 8) | mosi;
         return;
     }
-    uint32_t first = 1 + m->alen + m->dummy;
-    if (k < first)
-        return;
-    uint64_t a = (m->addr + (k - first)) % m->row->size;
-    if (k == first) {
-        uint64_t lo = a > m->noise_off ? a : m->noise_off, hi = m->noise_off + m->noise_len;
+    if (k == m->data_start) {
+        if (m->nand && !cd_nand_model_last_cache_read(m->chip, &m->addr)) {
+            m->array_read = false; /* not an array page (OTP, parameter page...) */
+            return;
+        }
+        uint64_t lo = m->addr > m->noise_off ? m->addr : m->noise_off;
+        uint64_t hi = m->noise_off + m->noise_len;
         m->target_armed = lo < hi && (!m->noise_count || m->noise_hits < m->noise_count);
         if (m->target_armed) {
             m->seed = m->seed * 6364136223846793005ull + 1442695040888963407ull;
             m->target = lo + (m->seed >> 33) % (hi - lo);
         }
     }
+    uint64_t a = m->addr + (k - m->data_start);
+    if (!m->nand)
+        a %= m->row->size; /* the NOR address counter wraps at the end of the array */
     if (m->target_armed && a == m->target) {
         m->target_armed = false;
         m->noise_hits++;
