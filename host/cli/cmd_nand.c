@@ -223,6 +223,15 @@ static int nand_manifest(struct cli *cli, const char *path, uint32_t first, cons
         .nuncorrectable_pages = rep->nuncorrectable,
         .corrected_bitflips = rep->bitflips,
     };
+    struct cd_manifest_unstable *un = calloc(rep->nunstable ? rep->nunstable : 1, sizeof(*un));
+    if (!un) {
+        free(eb);
+        free(pathcopy);
+        return cli_error(CD_E_NOMEM, "manifest");
+    }
+    for (size_t i = 0; i < rep->nunstable; i++)
+        un[i] = (struct cd_manifest_unstable){rep->unstable[i].off, rep->unstable[i].len,
+                                              rep->unstable[i].tries, rep->unstable[i].resolved};
     struct cd_manifest m = {
         .file = basename(pathcopy),
         .chip = c->name,
@@ -237,7 +246,9 @@ static int nand_manifest(struct cli *cli, const char *path, uint32_t first, cons
         .offset = (uint64_t)first * block,
         .length = len,
         .sha256 = sha,
-        .reads = 1,
+        .reads = cli->reads > 1 ? cli->reads : 1,
+        .unstable = un,
+        .nunstable = rep->nunstable,
         .nand = &mn,
     };
     snprintf(jpath, sizeof(jpath), "%s.json", path);
@@ -248,6 +259,7 @@ static int nand_manifest(struct cli *cli, const char *path, uint32_t first, cons
             fputs(text, stdout);
         free(text);
     }
+    free(un);
     free(eb);
     free(pathcopy);
     return r ? cli_error(r, jpath) : EXIT_OK;
@@ -290,10 +302,6 @@ int cli_nand_read(struct cli *cli, const char *path, struct cd_outfile **outp)
     struct cd_nand_report rep = {0};
     uint8_t *buf = NULL;
     int st;
-    if (cli->reads > 1)
-        return usage_error("--reads %u: SPI-NAND reads check each page through on-die ECC "
-                           "instead; re-reading is not supported for NAND yet",
-                           cli->reads);
     if ((st = nand_range(cli, &first, &count)))
         return st;
     uint64_t len = 0, size = count * cd_nand_block_bytes(c, cli->oob);
@@ -306,10 +314,14 @@ int cli_nand_read(struct cli *cli, const char *path, struct cd_outfile **outp)
     struct cd_nand_read_opts o = {.oob = cli->oob,
                                   .raw = cli->raw,
                                   .skip_bad = cli->skip_bad,
+                                  .reads = cli->reads,
                                   .progress = cli_progress_cb,
                                   .progress_user = &pr};
     int r = cd_nand_read_blocks(cli->nand, first, count, &o, buf, &len, &rep);
     cli_progress_done(&pr);
+    int unstable = r == CD_E_UNSTABLE;
+    if (unstable)
+        r = CD_OK; /* the file is still written; the exit status says it */
     if (r) {
         st = cli_error(r, "read");
         goto out;
@@ -331,6 +343,16 @@ int cli_nand_read(struct cli *cli, const char *path, struct cd_outfile **outp)
         cli_info(cli, "bad blocks (%s): %s\n", cli->skip_bad ? "left out" : "read in place",
                  block_list(rep.bad_blocks, rep.nbad, list, sizeof(list)));
     st = ecc_summary(cli, path, &rep);
+    if (rep.nunstable)
+        cli_info(cli, "%zu page(s) read differently at first; %zu settled after re-reads\n",
+                 rep.nunstable, rep.nunstable - rep.nunresolved);
+    if (unstable) {
+        fprintf(stderr,
+                "chipdump: %zu page(s) read differently every time; %s holds the last read, "
+                "%s.json lists them\n",
+                rep.nunresolved, path, path);
+        st = EXIT_FAIL;
+    }
 out:
     cd_nand_report_free(&rep);
     free(buf);

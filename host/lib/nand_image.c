@@ -26,6 +26,7 @@ void cd_nand_report_free(struct cd_nand_report *r)
     free(r->bad_blocks);
     free(r->ecc);
     free(r->uncorrectable);
+    free(r->unstable);
     memset(r, 0, sizeof(*r));
     r->failed_block = -1;
 }
@@ -117,13 +118,56 @@ static int check_range(struct cd_nand *n, uint32_t first, uint32_t count)
     return CD_OK;
 }
 
+static int add_unstable(struct cd_nand_report *r, uint64_t off, uint32_t len, unsigned tries,
+                        bool resolved)
+{
+    struct cd_unstable_block *u = realloc(r->unstable, (r->nunstable + 1) * sizeof(*u));
+    if (!u)
+        return CD_E_NOMEM;
+    r->unstable = u;
+    u[r->nunstable++] = (struct cd_unstable_block){off, len, tries, resolved};
+    if (!resolved)
+        r->nunresolved++;
+    return CD_OK;
+}
+
+/*
+ * One page into dst; with reads >= 2 read it again (into tmp) until two consecutive reads
+ * agree, up to max_tries more. The ECC result is the last read's.
+ */
+static int read_page_checked(struct cd_nand *n, uint32_t page, uint8_t *dst, uint8_t *tmp,
+                             const struct cd_nand_read_opts *o, uint64_t out_off,
+                             struct cd_nand_report *rep)
+{
+    const struct cd_chip *c = cd_nand_chip(n);
+    uint32_t len = o->oob ? cd_nand_raw_page(c) : c->page_size;
+    int f = cd_nand_read_page(n, page, dst, o->oob, !o->raw);
+    if (o->reads < 2 || (f < 0 && f != CD_E_ECC_UNCORRECTABLE))
+        return f;
+    unsigned max = o->max_tries ? o->max_tries : 8, tries = 0;
+    for (;;) {
+        int g = cd_nand_read_page(n, page, tmp, o->oob, !o->raw);
+        if (g < 0 && g != CD_E_ECC_UNCORRECTABLE)
+            return g;
+        bool same = !memcmp(dst, tmp, len);
+        memcpy(dst, tmp, len);
+        f = g;
+        if (same && !tries)
+            return f;
+        if (same || ++tries > max) {
+            int r = add_unstable(rep, out_off, len, tries + 2, same);
+            return r ? r : f;
+        }
+    }
+}
+
 int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
                         const struct cd_nand_read_opts *o, uint8_t *buf, uint64_t *len,
                         struct cd_nand_report *rep)
 {
     const struct cd_chip *c = cd_nand_chip(n);
     struct cd_nand_read_opts def = {0};
-    uint8_t *bad = NULL;
+    uint8_t *bad = NULL, *tmp = NULL;
     if (!o)
         o = &def;
     report_init(rep);
@@ -131,6 +175,10 @@ int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
     int r = check_range(n, first, count);
     if (r || (r = scan(n, first, count, &bad, rep)))
         goto out;
+    if (!(tmp = malloc(cd_nand_raw_page(c)))) {
+        r = CD_E_NOMEM;
+        goto out;
+    }
     uint32_t pbytes = o->oob ? cd_nand_raw_page(c) : c->page_size;
     uint64_t total = (uint64_t)count * c->pages_per_block * pbytes;
     uint8_t *dst = buf;
@@ -140,7 +188,7 @@ int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
             continue;
         for (uint32_t pg = 0; pg < c->pages_per_block; pg++, dst += pbytes) {
             uint32_t page = b * c->pages_per_block + pg;
-            int f = cd_nand_read_page(n, page, dst, o->oob, !o->raw);
+            int f = read_page_checked(n, page, dst, tmp, o, (uint64_t)(dst - buf), rep);
             if (f < 0 && f != CD_E_ECC_UNCORRECTABLE) {
                 r = f;
                 break;
@@ -154,8 +202,11 @@ int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
                             (uint64_t)(i + 1) * c->pages_per_block * pbytes, total);
     }
     *len = (uint64_t)(dst - buf);
+    if (!r && rep->nunresolved)
+        r = cd_fail(CD_E_UNSTABLE, "%zu page(s) never read the same twice", rep->nunresolved);
 out:
     free(bad);
+    free(tmp);
     return r;
 }
 

@@ -114,6 +114,9 @@ struct cd_nand_report {
     uint32_t *uncorrectable; /* chip-wide pages of good blocks ECC could not correct */
     size_t nuncorrectable;
     uint64_t bitflips; /* total corrected bitflips reported */
+    /* reads >= 2: pages whose transfers differed (offset/length in the output) */
+    struct cd_unstable_block *unstable;
+    size_t nunstable, nunresolved;
     /* write / erase */
     uint64_t blocks_erased, blocks_unchanged, pages_programmed, pages_blank;
     int64_t failed_block; /* block of a program/erase failure, -1 if none */
@@ -121,9 +124,12 @@ struct cd_nand_report {
 void cd_nand_report_free(struct cd_nand_report *r);
 
 struct cd_nand_read_opts {
-    bool oob;      /* page+OOB interleaved (else data only) */
-    bool raw;      /* on-die ECC off: the cells as they are */
-    bool skip_bad; /* leave factory-bad blocks out (nanddump's default); else read them in place */
+    bool oob;       /* page+OOB interleaved (else data only) */
+    bool raw;       /* on-die ECC off: the cells as they are */
+    bool skip_bad;  /* leave factory-bad blocks out (nanddump's default); else read them in place */
+    unsigned reads; /* 2+: read every page twice; pages that differ (bus noise, a marginal
+                     * clip: ECC cannot see it) are read again until two reads agree */
+    unsigned max_tries; /* re-reads per page before giving up (default 8) */
     cd_progress_fn progress;
     void *progress_user;
 };
@@ -132,6 +138,8 @@ struct cd_nand_read_opts {
  * Read blocks [first, first + count) into buf (count * cd_nand_block_bytes() bytes; *len gets
  * the bytes used, fewer when bad blocks are skipped). Uncorrectable pages do not stop the read:
  * they are in the report (the caller decides what they mean) and buf holds what the chip sent.
+ * With reads >= 2, pages that never read the same twice make it return CD_E_UNSTABLE after
+ * the whole range is read (buf holds the last read; rep->unstable lists them).
  */
 int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
                         const struct cd_nand_read_opts *o, uint8_t *buf, uint64_t *len,
