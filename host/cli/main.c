@@ -32,6 +32,8 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", commands[i].usage);
     fprintf(out, "\noptions:\n"
                  "  -p, --programmer SPEC  sim[:chip=NAME][,image=PATH][,sr1=0xNN]\n"
+                 "                         | ch341a[:serial=S|bus=B,addr=A]\n"
+                 "                         | ch341a:emulate=CHIP[,image=PATH] (no hardware)\n"
                  "                         | flashrom:NAME[:PARAMS] (any flashrom programmer)\n"
                  "                         (default: $CHIPDUMP_PROGRAMMER)\n"
                  "  -c, --chip NAME        chip name, alias or unique prefix (W25Q128)\n"

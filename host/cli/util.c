@@ -103,9 +103,11 @@ int cli_open_device(struct cli *cli)
             return cli_error(r, "--chip");
         named = NULL;
     }
-    if (!cli->programmer)
-        return cli_error(cd_fail(CD_E_ARG, "no USB programmer support yet; use -p sim "
-                                           "(simulated chip) or set CHIPDUMP_PROGRAMMER"),
+    if (!cli->programmer || !*cli->programmer) /* CHIPDUMP_PROGRAMMER= counts as unset */
+        return cli_error(cd_fail(CD_E_ARG, "none given: use -p SPEC (-p ch341a for a CH341A "
+                                           "board, -p rp2040, -p serprog:dev=PATH, or -p sim "
+                                           "to try without hardware) or set "
+                                           "CHIPDUMP_PROGRAMMER"),
                          "programmer");
     cd_set_log(log_line, cli, cli->verbosity >= 1 ? cli->verbosity + 1 : -1);
     if ((r = cd_programmer_open(cli->programmer, cli->db, cli->chip_name, &cli->prog)))

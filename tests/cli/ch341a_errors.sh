@@ -13,6 +13,11 @@ if ! grep -qsx 1a86 /sys/bus/usb/devices/*/idVendor; then
     err_has "-p sim"
 fi
 
+# no -p and no CHIPDUMP_PROGRAMMER: exit 2 naming the programmers there are
+run 2 "$CHIPDUMP" probe --chip W25Q32
+err_has "-p ch341a"
+err_has "-p sim"
+
 # unplugged mid-read: exit 1 saying how far the read got; nothing under the final name
 run 1 "$CHIPDUMP" -p ch341a:emulate=W25Q32JV,image=X.bin,faults=unplug:1000000 read u.bin
 err_has "disconnected"
