@@ -40,6 +40,12 @@ json_t *chip_to_json(const struct cd_chip *c)
         json_object_set_new(o, "ecc_step", json_integer(c->ecc_step));
         if (c->ecc_status)
             json_object_set_new(o, "ecc_status", json_string(c->ecc_status));
+        static const char *const die_sel[] = {"none", "c2", "d0"}, *const cont[] = {"none", "buf",
+                                                                                    "cr"};
+        json_object_set_new(o, "cache_dummy",
+                            json_string(c->cache_dummy_first ? "before" : "after"));
+        json_object_set_new(o, "die_select", json_string(die_sel[c->die_select % 3]));
+        json_object_set_new(o, "cont_read", json_string(cont[c->cont_read % 3]));
     }
     if (c->source)
         json_object_set_new(o, "source", json_string(c->source));
@@ -96,6 +102,14 @@ void chip_print(FILE *out, const struct cd_chip *c)
                 c->pages_per_block, c->blocks_per_die, c->planes, c->dies);
         fprintf(out, "ECC:        %u bits per %u bytes, status decoder %s\n", c->ecc_strength,
                 c->ecc_step, c->ecc_status ? c->ecc_status : "?");
+        if (c->cache_dummy_first)
+            fprintf(out, "cache read: dummy byte before the column (03h)\n");
+        if (c->dies > 1)
+            fprintf(out, "dies:       %s\n",
+                    c->die_select == CD_DIE_SELECT_C2 ? "DIE SELECT C2h" : "SET FEATURE D0h bit 6");
+        if (c->cont_read)
+            fprintf(out, "cont. read: on at power-up; off with CFG %s\n",
+                    c->cont_read == CD_CONT_READ_BUF ? "BUF (bit 3) = 1" : "CR (bit 0) = 0");
     }
     if (c->vmax_mv)
         fprintf(out, "voltage:    %.2f-%.2f V\n", c->vmin_mv / 1000.0, c->vmax_mv / 1000.0);
