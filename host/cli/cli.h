@@ -34,6 +34,10 @@ struct cli {
     /* SPI-NAND: --oob, --skip-bad, --ignore-ecc, --raw, --bad-blocks; oob strip geometry */
     bool oob, skip_bad, ignore_ecc, raw;
     const char *bad_blocks, *page_size, *oob_size;
+    /* partitions (split, read/write/erase --partition): the table's sources */
+    const char *mtd_table, *dmesg, *mtdparts, *flash_size, *output_dir, *partition;
+    bool guess; /* use offsets the sources leave uncertain */
+    const char *command; /* the command being run ("read", "split"...) */
 
     /* positional arguments after the command */
     int argc;
@@ -63,6 +67,13 @@ void cli_verbose(const struct cli *cli, const char *fmt, ...) __attribute__((for
 int cli_open_device(struct cli *cli);
 /** Range from --range or the whole chip. */
 int cli_range(struct cli *cli, struct cd_range *r);
+/**
+ * cmd_split.c: --partition NAME. cli_partition_check() parses the table sources and finds
+ * NAME before any device is opened; cli_partition_resolve() lays the table out on the
+ * opened chip and turns the partition into --range (so NOR and NAND paths both use it).
+ */
+int cli_partition_check(struct cli *cli);
+int cli_partition_resolve(struct cli *cli);
 
 /** "16 MiB" / "4 KiB" / "123 bytes" into buf. */
 const char *cli_human_size(uint64_t n, char *buf, size_t bufsz);
@@ -85,6 +96,7 @@ int cmd_write(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_erase(struct cli *cli);
 int cmd_oob(struct cli *cli);
+int cmd_split(struct cli *cli);
 
 /*
  * cmd_nand.c, the SPI-NAND side of the device commands. cli_nand_probe() runs inside

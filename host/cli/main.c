@@ -22,6 +22,9 @@ static const struct command {
     {"erase", cmd_erase, "erase                 erase the chip (or --range)"},
     {"chips", cmd_chips, "chips [PATTERN] | chips show NAME | chips check [--against-flashrom]"},
     {"oob", cmd_oob, "oob strip RAW OUT     SPI-NAND page+OOB dump -> data-only image (no device)"},
+    {"split", cmd_split,
+     "split [IMAGE...]      partition layout from --mtd-table/--dmesg/--mtdparts; with the\n"
+     "                        chip's IMAGE: mtd<N>_<name>.bin per partition + layout.json"},
 };
 
 static void usage(FILE *out)
@@ -53,6 +56,14 @@ static void usage(FILE *out)
                  "      --raw              read: on-die ECC off; write: page+OOB image, ECC off\n"
                  "      --bad-blocks P     write: inplace (default), skip or fail\n"
                  "      --page-size N, --oob-size N  oob strip: geometry without --chip\n"
+                 "partitions (split; read/write/erase --partition):\n"
+                 "      --mtd-table FILE   /proc/mtd as saved from the box\n"
+                 "      --dmesg FILE       boot log with 'Creating N MTD partitions' lines\n"
+                 "      --mtdparts STR     mtdparts= definition (or the whole kernel cmdline)\n"
+                 "      --flash-size N[,N] chip size(s) in table order (no image given)\n"
+                 "      --partition NAME   read/write/erase only this partition (or mtdN)\n"
+                 "      --guess            use offsets the sources leave uncertain\n"
+                 "  -o, --output-dir DIR   split: where the partition files go (default .)\n"
                  "  -q, --quiet / -v, --verbose\n"
                  "      --no-progress      no progress display\n"
                  "  -h, --help / -V, --version\n"
@@ -77,6 +88,12 @@ enum {
     OPT_BAD_BLOCKS,
     OPT_PAGE_SIZE,
     OPT_OOB_SIZE,
+    OPT_MTD_TABLE,
+    OPT_DMESG,
+    OPT_MTDPARTS,
+    OPT_FLASH_SIZE,
+    OPT_PARTITION,
+    OPT_GUESS,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +116,13 @@ static const struct option long_opts[] = {
     {"bad-blocks", required_argument, NULL, OPT_BAD_BLOCKS},
     {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
     {"oob-size", required_argument, NULL, OPT_OOB_SIZE},
+    {"mtd-table", required_argument, NULL, OPT_MTD_TABLE},
+    {"dmesg", required_argument, NULL, OPT_DMESG},
+    {"mtdparts", required_argument, NULL, OPT_MTDPARTS},
+    {"flash-size", required_argument, NULL, OPT_FLASH_SIZE},
+    {"partition", required_argument, NULL, OPT_PARTITION},
+    {"guess", no_argument, NULL, OPT_GUESS},
+    {"output-dir", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -109,7 +133,7 @@ static const struct option long_opts[] = {
 static int parse_options(struct cli *cli, int argc, char **argv)
 {
     int c;
-    while ((c = getopt_long(argc, argv, "p:c:qvhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:o:qvhV", long_opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             cli->programmer = optarg;
@@ -186,6 +210,27 @@ static int parse_options(struct cli *cli, int argc, char **argv)
         case OPT_OOB_SIZE:
             cli->oob_size = optarg;
             break;
+        case OPT_MTD_TABLE:
+            cli->mtd_table = optarg;
+            break;
+        case OPT_DMESG:
+            cli->dmesg = optarg;
+            break;
+        case OPT_MTDPARTS:
+            cli->mtdparts = optarg;
+            break;
+        case OPT_FLASH_SIZE:
+            cli->flash_size = optarg;
+            break;
+        case OPT_PARTITION:
+            cli->partition = optarg;
+            break;
+        case OPT_GUESS:
+            cli->guess = true;
+            break;
+        case 'o':
+            cli->output_dir = optarg;
+            break;
         case 'q':
             cli->verbosity = -1;
             break;
@@ -249,6 +294,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "chipdump: unknown command '%s' (try --help)\n", name);
         return EXIT_USAGE;
     }
+    cli.command = name;
     cli.argc = argc - optind - 1;
     cli.argv = argv + optind + 1;
     if (!cli.programmer)

@@ -91,7 +91,20 @@ static int open_whole_flash(struct cli *cli, const struct cd_chip *named)
     return EXIT_OK;
 }
 
+static int open_device(struct cli *cli);
+
 int cli_open_device(struct cli *cli)
+{
+    /* a bad table or partition name must not touch the device either */
+    int st = cli->partition ? cli_partition_check(cli) : EXIT_OK;
+    if (!st)
+        st = open_device(cli);
+    if (!st && cli->partition)
+        st = cli_partition_resolve(cli);
+    return st;
+}
+
+static int open_device(struct cli *cli)
 {
     const struct cd_chip *named = NULL;
     int r;

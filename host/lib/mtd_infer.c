@@ -668,7 +668,7 @@ static int diagnose(const struct infer_item *it, size_t n, const uint64_t *F)
             size_t o = 0;
             for (int j = 0; j < depth && o < sizeof(in) - 80; j++)
                 o += (size_t)snprintf(in + o, sizeof(in) - o,
-                                      "%s mtd%d \"%s\" has 0x%llx bytes left", j ? ";" : " (",
+                                      "%smtd%d \"%s\" has 0x%llx bytes left", j ? "; " : " (",
                                       it[stack[j]].index, it[stack[j]].name,
                                       (unsigned long long)(it[stack[j]].size - used[j]));
             if (depth)
