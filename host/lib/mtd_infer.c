@@ -46,6 +46,7 @@ enum role { R_TOP, R_CHILD, R_ALIAS };
 /* Name classes, computed once per item: the search asks them at every node. */
 struct kind {
     bool fs, kernel, whole, container, firmware, filler;
+    bool rootfs, late; /* a "rootfs*" container; "rootfs_data" that may come late */
 };
 
 struct search {
@@ -169,7 +170,9 @@ static bool layout_kids(struct search *s, int x, const uint64_t *chipsize)
         uint64_t off = base + P - c->size;
         bool fs = s->kd[L[0]].fs;
         enum infer_why w = fs ? WHY_TAIL_FS : WHY_TAIL_OTHER;
-        if (fs && c->eb && off % c->eb)
+        /* the squashfs split starts rootfs_data on an erase block; a TRX's rootfs starts
+         * wherever the squashfs does */
+        if (s->kd[L[0]].late && c->eb && off % c->eb)
             w = WHY_UNALIGNED;
         set(h, L[0], off, CD_MTD_TAIL, w, w == WHY_TAIL_FS);
         return true;
@@ -507,6 +510,28 @@ static void try_child(struct search *s, size_t i, int k)
     s->depth = depth;
 }
 
+/*
+ * Old brcm47xx and similar kernels registered "rootfs_data" after the chip's last partition
+ * (nvram), not right after rootfs: let it sit at the tail of an earlier rootfs that is no
+ * longer open. The stack stays as it is.
+ */
+static void try_late_child(struct search *s, size_t i, int c)
+{
+    const struct infer_item *x = &s->it[i];
+    if (s->nk[c] || x->size >= s->it[c].size || s->chip[c] != s->curchip || s->role[c] == R_ALIAS)
+        return;
+    for (int k = 1; k < s->depth; k++)
+        if (s->stack[k] == c)
+            return; /* still open: the ordinary child case */
+    bool kp = s->kpinned[c];
+    s->role[i] = R_CHILD;
+    s->cont[i] = c;
+    s->chip[i] = s->curchip;
+    push_kid(s, c, i);
+    dfs(s, i + 1);
+    pop_kid(s, c, i, kp);
+}
+
 static void try_top(struct search *s, size_t i, unsigned chip)
 {
     const struct infer_item *x = &s->it[i];
@@ -622,6 +647,10 @@ static void dfs(struct search *s, size_t i)
         try_top(s, i, s->curchip);
         for (int k = 0; k < s->depth; k++)
             try_alias(s, i, k);
+        if (s->kd[i].late)
+            for (size_t c = 0; c < i; c++)
+                if (s->kd[c].rootfs)
+                    try_late_child(s, i, (int)c);
     }
     if (newchip_allowed(s, i, newtable)) {
         if (newtable)
@@ -667,10 +696,10 @@ static int diagnose(const struct infer_item *it, size_t n, const uint64_t *F)
             char in[256] = "";
             size_t o = 0;
             for (int j = 0; j < depth && o < sizeof(in) - 80; j++)
-                o += (size_t)snprintf(in + o, sizeof(in) - o,
-                                      "%smtd%d \"%s\" has 0x%llx bytes left", j ? "; " : " (",
-                                      it[stack[j]].index, it[stack[j]].name,
-                                      (unsigned long long)(it[stack[j]].size - used[j]));
+                o +=
+                    (size_t)snprintf(in + o, sizeof(in) - o, "%smtd%d \"%s\" has 0x%llx bytes left",
+                                     j ? "; " : " (", it[stack[j]].index, it[stack[j]].name,
+                                     (unsigned long long)(it[stack[j]].size - used[j]));
             if (depth)
                 snprintf(in + o, sizeof(in) - o, ")");
             return cd_fail(CD_E_BAD_IMAGE,
@@ -717,7 +746,10 @@ int infer_layout(const struct infer_item *it, size_t n, const uint64_t *chip_siz
                               .whole = mtd_name_is_whole_chip(it[i].name),
                               .container = container_like(it[i].name),
                               .firmware = prefix(it[i].name, "firmware"),
-                              .filler = filler_like(it[i].name)};
+                              .filler = filler_like(it[i].name),
+                              .rootfs = prefix(it[i].name, "rootfs") &&
+                                        strcasecmp(it[i].name, "rootfs_data") != 0,
+                              .late = !strcasecmp(it[i].name, "rootfs_data")};
     s.kd = kd;
     int rc = CD_OK;
     if (!s.role || !s.cont || !s.chip || !s.rel || !s.alias_first || !s.alias_last || !s.kids ||

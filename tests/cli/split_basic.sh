@@ -21,6 +21,30 @@ for x in j["partitions"]:
         assert k in x, k
 PY
 
+# ---- the seed box with its 128 MiB dump (sparse): TRX header and UBI where the layout says
+truncate -s 128M seed.bin
+python3 - <<'PY'
+import struct
+f = open("seed.bin", "r+b")
+f.seek(0x380000)   # TRX: magic, length, crc, flags/version, offset[3] = 0x1c, 0x420000, 0
+f.write(b"HDR0" + struct.pack("<IIHHIII", 0x7c80000, 0, 0, 1, 0x1c, 0x420000, 0))
+f.seek(0x7a0000)
+f.write(b"UBI#")
+PY
+run 0 "$CHIPDUMP" split --mtd-table "$DATA/seed-nand-128m/mtd.txt" seed.bin -o seed
+python3 - <<'PY' || fail "seed split"
+import json, os
+j = json.load(open("seed/layout.json"))
+p = {x["index"]: x for x in j["partitions"]}
+assert (p[11]["offset"], p[12]["offset"], p[13]["offset"]) == (0x380000, 0x38001c, 0x7a0000)
+assert p[12]["parent"] == 11 and p[13]["parent"] == 11
+assert p[11]["content"] == "TRX" and p[13]["content"] == "UBI"
+assert os.path.getsize("seed/mtd12_linux.bin") == 0x41ffe4
+assert open("seed/mtd13_ubi.bin", "rb").read(4) == b"UBI#"
+assert sorted(os.listdir("seed")) == sorted([x["file"] for x in j["partitions"]] + ["layout.json"])
+PY
+rm -rf seed seed.bin
+
 # ---- an image: a 4 MiB NOR with a ramips-style table, every byte traceable ----
 cat >mtd.txt <<'EOF'
 root@OpenWrt:~# cat /proc/mtd

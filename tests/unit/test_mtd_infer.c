@@ -168,6 +168,25 @@ static void test_firmware_listed_last(void **state)
     fx_free(&f);
 }
 
+static void test_late_rootfs_data(void **state)
+{
+    (void)state;
+    /* old brcm47xx kernels registered rootfs_data after nvram, not right after rootfs; the
+     * TRX's rootfs ends where "linux" ends and starts wherever the squashfs does */
+    struct fx f = {0};
+    with_table(&f, "mtd0: 00040000 00010000 \"cfe\"\n"
+                   "mtd1: 003b0000 00010000 \"linux\"\n"
+                   "mtd2: 002d6000 00010000 \"rootfs\"\n"
+                   "mtd3: 00010000 00010000 \"nvram\"\n"
+                   "mtd4: 00140000 00010000 \"rootfs_data\"\n");
+    assert_int_equal(build(&f), CD_OK);
+    expect(&f, "rootfs", 0x3f0000 - 0x2d6000, true);
+    expect(&f, "nvram", 0x3f0000, true);
+    expect(&f, "rootfs_data", 0x3f0000 - 0x140000, true);
+    assert_string_equal(f.l->parts[part(&f, "rootfs_data")->parent].name, "rootfs");
+    fx_free(&f);
+}
+
 static void test_gap_is_uncertain(void **state)
 {
     (void)state;
@@ -492,6 +511,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ramips),
         cmocka_unit_test(test_firmware_listed_last),
+        cmocka_unit_test(test_late_rootfs_data),
         cmocka_unit_test(test_gap_is_uncertain),
         cmocka_unit_test(test_trx_header_offsets),
         cmocka_unit_test(test_hole_settled_by_content),
