@@ -361,7 +361,9 @@ static int parse_line(struct parser *ps, const struct mtd_line *l)
             continue;
         if (h > p && (isalnum((unsigned char)h[-1]) || h[-1] == '-'))
             continue;
-        if (find(q, end, " : \"") || find(q, end, " :") || find(q, end, ": \""))
+        /* only a line shaped like the kernel's, "...-0x... : \"name\"", is ours; other
+         * ranges in a log ("[mem 0x...-0x...]", "0x...-0x... : pcie") are not */
+        if (find(q, end, " : \"") || find(q, end, ": \""))
             return line_range(ps, h, end, l->no);
     }
     if (find(p, end, "mtd: partition \""))

@@ -146,6 +146,8 @@ static void test_dmesg_old_format(void **state)
     /* 2.6-era lines (8 hex digits), <level> and jiffies prefixes, unrelated lines around */
     assert_int_equal(dmesg("<5>[4294667.752000] Creating 3 MTD partitions on \"sflash\":\n"
                            "<6>[4294667.752500] eth0: link up\n"
+                           "<6>[    0.000000]   DMA      [mem 0x00000000-0x07ffffff]\n"
+                           "<6>[    0.100000] PCI: 0x10000000-0x1fffffff : bus resources\n"
                            "<5>[4294667.753000] 0x00fc0000-0x01000000 : \"nvram\"\n"
                            "<5>[4294667.754000] 0x00f80000-0x01000000 : \"auxfs\"\n"
                            "<5>[4294667.755000] 0x001a1558-0x00a40000 : \"rootfs\"\n",
