@@ -159,7 +159,7 @@ static void test_dmesg_old_format(void **state)
     assert_int_equal(x.parts[0].offset, 0xfc0000);
     assert_int_equal(x.parts[0].size, 0x40000);
     assert_int_equal(x.parts[2].offset, 0x1a1558);
-    assert_int_equal(x.parts[2].line, 5);
+    assert_int_equal(x.parts[2].line, 7);
     cd_mtd_exact_free(&x);
 }
 
