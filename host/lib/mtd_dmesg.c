@@ -160,6 +160,8 @@ static int line_creating(struct parser *ps, const char *p, const char *end, int 
     while (q < end && isdigit((unsigned char)*q) && n < 100000)
         n = n * 10 + (*q++ - '0');
     const char *on = find(q, end, " MTD partitions on \"");
+    if (!on)
+        return CD_OK; /* "Creating MTD partitions on" without a count: not the kernel's line */
     const char *dev = on + strlen(" MTD partitions on \"");
     const char *close = end;
     while (close > dev && close[-1] != '"')

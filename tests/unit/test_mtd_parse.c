@@ -265,6 +265,13 @@ static void test_dmesg_errors(void **state)
 {
     (void)state;
     struct cd_mtd_exact x;
+    /* fuzzer find: "Creating" with no count before " MTD partitions on" is not the line */
+    assert_int_equal(dmesg("Creating MTD partitions on \"x\":\n"
+                           "0x000000000000-0x000000040000 : \"a\"\n",
+                           &x),
+                     CD_OK);
+    assert_int_equal(x.n, 1);
+    cd_mtd_exact_free(&x);
     assert_int_equal(dmesg("[ 0.1] Booting Linux\n[ 0.2] nothing here\n", &x), CD_E_BAD_IMAGE);
     assert_detail_has("no partition lines");
     assert_int_equal(dmesg("Creating 1 MTD partitions on \"x\":\n"
