@@ -625,6 +625,16 @@ static int partition_find(struct cli *cli, const struct cd_chip *chip, struct cd
     }
     if (!r)
         r = cd_mtd_find(l, cli->partition, &p);
+    if (!r && chip && l->chips[p->chip].size && l->chips[p->chip].size != chip->size) {
+        fprintf(stderr,
+                "chipdump: --partition: mtd%d \"%s\" is on the table's chip %u of 0x%llx bytes, "
+                "but %s has 0x%llx: is the table from this box (and this chip)?\n",
+                p->index, p->name, p->chip, (unsigned long long)l->chips[p->chip].size, chip->name,
+                (unsigned long long)chip->size);
+        cd_mtd_layout_free(l);
+        sources_free(&src);
+        return EXIT_USAGE;
+    }
     if (!r && chip && !o.chip_size[p->chip]) {
         /* the chip on the programmer is the partition's chip: its size helps the layout */
         char idx[24];

@@ -49,11 +49,11 @@ run 2 "$CHIPDUMP" -p "$SIM" erase --partition rootfs --mtd-table mtd.txt
 err_has '"firmware" instead'
 cat >gap.txt <<'EOF'
 mtd0: 00040000 00010000 "u-boot"
-mtd1: 003c0000 00010000 "firmware"
+mtd1: 00fc0000 00010000 "firmware"
 mtd2: 00100000 00010000 "kernel"
-mtd3: 002b0000 00010000 "rootfs"
+mtd3: 00eb0000 00010000 "rootfs"
 EOF
-run 2 "$CHIPDUMP" -p "$SIM" read --partition kernel --mtd-table gap.txt --flash-size 4M g.bin
+run 2 "$CHIPDUMP" -p "$SIM" read --partition kernel --mtd-table gap.txt g.bin
 err_has "not certain"
 err_has "--guess"
 [ ! -e g.bin ] || fail "output written for an uncertain partition"
@@ -68,6 +68,11 @@ err_has "bad.txt:1"
 [ ! -e never.bin ] || fail "the device was opened for a bad table"
 run 2 "$CHIPDUMP" -p "$SIM" read --partition factory o.bin
 err_has "--mtd-table"
+# a table that tiles 8 MiB does not describe this 16 MiB chip
+printf 'mtd0: 00040000 00010000 "u-boot"\nmtd1: 007c0000 00010000 "firmware"\n' >small.txt
+run 2 "$CHIPDUMP" -p "$SIM" read --partition u-boot --mtd-table small.txt s.bin
+err_has "0x800000 bytes"
+err_has "is the table from this box"
 cmp -s chip.bin after-write.bin || fail "a refused command changed the chip"
 
 # erase one aligned partition: exactly its blocks become 0xFF
