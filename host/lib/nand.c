@@ -271,8 +271,7 @@ static bool nand_vendor(const struct cd_chipdb *db, uint8_t m)
 
 int cd_nand_probe(struct cd_programmer *p, const struct cd_chipdb *db, struct cd_nand_probe *out)
 {
-    static const enum cd_readid_form order[] = {CD_READID_OPCODE, CD_READID_ADDR,
-                                                CD_READID_DUMMY};
+    static const enum cd_readid_form order[] = {CD_READID_OPCODE, CD_READID_ADDR, CD_READID_DUMMY};
     bool vendor_seen = false;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < 3; i++) {
