@@ -14,7 +14,7 @@
  *  - CS is asserted at the start and released at the end of every transaction (flashrom
  *    releases it at the start of the next one), so a PP or SE that is the last command of
  *    a batch still starts on time and nothing is left selected when the host sleeps.
- *  - A transaction of any length is one stream: OUT transfers of up to 64 packets, up to 4
+ *  - A transaction of any length is one stream: OUT transfers of up to 64 packets, up to 16
  *    in flight, and one IN transfer per reply packet, up to 32 in flight, so the device
  *    never waits for the host inside a transaction. A 64 KiB read costs the host one wait
  *    for replies; flashrom's 4 KiB commands cost one per 4 KiB.
@@ -69,7 +69,9 @@
 /*
  * Pipeline depth. 32 IN transfers in flight is flashrom's figure ("most stable throughput
  * on Windows") and covers 4 ms of replies, four 1 ms USB frames. OUT transfers of 64
- * packets (2 KiB) keep the OUT side ahead of it.
+ * packets (2 KiB) keep the OUT side ahead of it; 16 of them let a WREN + PP + status poll
+ * (or a NAND WREN + PROGRAM LOAD + EXECUTE) be queued without waiting for a free slot,
+ * which would cost a hidden round trip.
  */
 #define IN_RING  32
 #define OUT_RING 16

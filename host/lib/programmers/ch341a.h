@@ -10,6 +10,7 @@
  * The seam is asynchronous because the CH341A needs it: each 31-byte SPI reply is a short
  * USB packet, which ends an IN transfer, so a fast read keeps many IN transfers in flight;
  * and a synchronous "send all, then read" deadlocks once the device's reply buffer is full.
+ * It has no control transfer: the CH341A's SPI mode needs none (flashrom sends none either).
  */
 #ifndef CHIPDUMP_PROGRAMMERS_CH341A_H
 #define CHIPDUMP_PROGRAMMERS_CH341A_H
