@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -537,18 +540,27 @@ static ssize_t read_full(int fd, uint8_t *buf, size_t n)
 }
 
 /*
- * Chunks of about 1 MiB of input, a ring of them: this thread reads, compacts in place and
- * writes each chunk; a second thread hashes it meanwhile (SHA-256 costs about as much as
- * the copies do), so on two cores the job takes about as long as `cat`.
+ * The dump goes out in chunks, a ring of them: this thread writes each chunk, a second thread
+ * hashes it meanwhile (SHA-256 costs about as much as the copies do), so on two cores the job
+ * takes about as long as `cat`. A regular file is mapped and written with writev() straight
+ * from the mapping, page by page (the kernel's copy is the only one); anything else is read()
+ * in ~1 MiB chunks and compacted in place.
  */
 #define STRIP_CHUNK (1u << 20)
+#define STRIP_PAGES 1024 /* pages per chunk of the mapped path (IOV_MAX) */
 #define STRIP_RING  4
+
+struct chunk {
+    uint8_t *buf; /* read path: the compacted data */
+    uint64_t len;
+    struct iovec *iov; /* mapped path: the data of each page */
+    int niov;
+};
 
 struct hasher {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    uint8_t *buf[STRIP_RING];
-    uint64_t len[STRIP_RING];
+    struct chunk c[STRIP_RING];
     uint64_t produced, hashed; /* chunks */
     bool done, failed;
     EVP_MD_CTX *md;
@@ -565,7 +577,13 @@ static void *hash_thread(void *arg)
         pthread_mutex_unlock(&h->lock);
         if (!have)
             return NULL;
-        bool ok = EVP_DigestUpdate(h->md, h->buf[j % STRIP_RING], h->len[j % STRIP_RING]) == 1;
+        const struct chunk *c = &h->c[j % STRIP_RING];
+        bool ok = true;
+        if (c->niov)
+            for (int i = 0; ok && i < c->niov; i++)
+                ok = EVP_DigestUpdate(h->md, c->iov[i].iov_base, c->iov[i].iov_len) == 1;
+        else
+            ok = EVP_DigestUpdate(h->md, c->buf, c->len) == 1;
         pthread_mutex_lock(&h->lock);
         h->failed |= !ok;
         h->hashed = j + 1;
@@ -574,12 +592,45 @@ static void *hash_thread(void *arg)
     }
 }
 
+/* The chunk k may be filled once the chunk that used its slot is hashed. */
+static void wait_slot(struct hasher *h, uint64_t k)
+{
+    pthread_mutex_lock(&h->lock);
+    while (h->hashed + STRIP_RING <= k)
+        pthread_cond_wait(&h->cond, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void publish(struct hasher *h, uint64_t k)
+{
+    pthread_mutex_lock(&h->lock);
+    h->produced = k + 1;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Map the n bytes at fd's position if fd is a regular file that holds them; NULL if not. */
+static const uint8_t *map_input(int fd, uint64_t n, off_t *pos, void **base, size_t *base_len)
+{
+    struct stat st;
+    *pos = lseek(fd, 0, SEEK_CUR);
+    if (*pos < 0 || !n || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size < (uint64_t)*pos + n)
+        return NULL;
+    off_t start = *pos & ~(off_t)(sysconf(_SC_PAGESIZE) - 1);
+    *base_len = (size_t)(*pos - start) + (size_t)n;
+    *base = mmap(NULL, *base_len, PROT_READ, MAP_PRIVATE, fd, start);
+    if (*base == MAP_FAILED)
+        return NULL;
+    madvise(*base, *base_len, MADV_SEQUENTIAL);
+    return (const uint8_t *)*base + (*pos - start);
+}
+
 int cd_nand_strip_oob_fd(int fd, uint64_t n_pages, uint32_t page, uint32_t oob, uint32_t ppb,
                          bool skip_bad, struct cd_outfile *out, char sha256_hex[65],
                          uint64_t *out_len, uint32_t **bad, size_t *nbad)
 {
     uint64_t rp = (uint64_t)page + oob;
-    uint64_t per = ppb * (STRIP_CHUNK / (rp * ppb) ? STRIP_CHUNK / (rp * ppb) : 1); /* pages */
     struct hasher h = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     pthread_t th;
     bool started = false;
@@ -591,50 +642,68 @@ int cd_nand_strip_oob_fd(int fd, uint64_t n_pages, uint32_t page, uint32_t oob, 
     }
     if (!ppb)
         return cd_fail(CD_E_ARG, "pages per block is 0");
+    off_t pos = 0;
+    void *base = NULL;
+    size_t base_len = 0;
+    const uint8_t *map = map_input(fd, n_pages * rp, &pos, &base, &base_len);
+    /* pages per chunk: whole blocks */
+    uint64_t per = map ? (STRIP_PAGES / ppb ? STRIP_PAGES / ppb * ppb : ppb)
+                       : ppb * (STRIP_CHUNK / (rp * ppb) ? STRIP_CHUNK / (rp * ppb) : 1);
     h.md = EVP_MD_CTX_new();
-    for (int i = 0; i < STRIP_RING; i++)
-        if (!(h.buf[i] = malloc(per * rp)))
+    for (int i = 0; !r && i < STRIP_RING; i++) {
+        if (map ? !(h.c[i].iov = malloc(per * sizeof(struct iovec)))
+                : !(h.c[i].buf = malloc(per * rp)))
             r = CD_E_NOMEM;
+    }
     if (!r && (!h.md || EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1))
         r = cd_fail(CD_E_IO, "SHA-256 init failed");
     if (!r && pthread_create(&th, NULL, hash_thread, &h))
         r = cd_fail(CD_E_NOMEM, "cannot start the hashing thread");
     started = !r;
     for (uint64_t k = 0, p0 = 0; !r && p0 < n_pages; k++, p0 += per) {
-        uint64_t np = n_pages - p0 < per ? n_pages - p0 : per;
-        uint8_t *buf = h.buf[k % STRIP_RING];
-        pthread_mutex_lock(&h.lock); /* the chunk that used this buffer must be hashed */
-        while (h.hashed + STRIP_RING <= k)
-            pthread_cond_wait(&h.cond, &h.lock);
-        pthread_mutex_unlock(&h.lock);
-        ssize_t got = read_full(fd, buf, np * rp);
-        if (got < 0) {
-            r = cd_fail(CD_E_IO, "read: %s", strerror(errno));
-            break;
+        uint64_t np = n_pages - p0 < per ? n_pages - p0 : per, len = 0;
+        struct chunk *c = &h.c[k % STRIP_RING];
+        wait_slot(&h, k);
+        if (map) {
+            c->niov = 0;
+            for (uint64_t b0 = 0; b0 < np; b0 += ppb) {
+                const uint8_t *blk = map + (p0 + b0) * rp;
+                bool is_bad = blk[page] != 0xFF || (oob > 1 && blk[page + 1] != 0xFF);
+                if (is_bad && bad && (r = push_u32(bad, nbad, (uint32_t)((p0 + b0) / ppb))))
+                    break;
+                if (is_bad && skip_bad)
+                    continue;
+                for (uint64_t i = b0; i < np && i < b0 + ppb; i++)
+                    c->iov[c->niov++] = (struct iovec){(void *)(map + (p0 + i) * rp), page};
+            }
+            len = (uint64_t)c->niov * page;
+        } else {
+            ssize_t got = read_full(fd, c->buf, np * rp);
+            if (got < 0) {
+                r = cd_fail(CD_E_IO, "read: %s", strerror(errno));
+                break;
+            }
+            if ((uint64_t)got != np * rp) {
+                r = cd_fail(CD_E_BAD_IMAGE, "the dump ends at byte %llu, page %llu of %llu",
+                            (unsigned long long)(p0 * rp + (uint64_t)got),
+                            (unsigned long long)(p0 + (uint64_t)got / rp),
+                            (unsigned long long)n_pages);
+                break;
+            }
+            uint32_t *cb = NULL;
+            size_t ncb = 0;
+            /* in place: a page only ever moves down */
+            r = cd_nand_strip_oob(c->buf, np, page, oob, ppb, skip_bad, c->buf, &len,
+                                  bad ? &cb : NULL, &ncb);
+            for (size_t i = 0; !r && i < ncb; i++)
+                r = push_u32(bad, nbad, (uint32_t)(p0 / ppb) + cb[i]);
+            free(cb);
+            c->len = len;
         }
-        if ((uint64_t)got != np * rp) {
-            r = cd_fail(CD_E_BAD_IMAGE, "the dump ends at byte %llu, page %llu of %llu",
-                        (unsigned long long)(p0 * rp + (uint64_t)got),
-                        (unsigned long long)(p0 + (uint64_t)got / rp), (unsigned long long)n_pages);
+        if (r)
             break;
-        }
-        uint64_t len;
-        uint32_t *cb = NULL;
-        size_t ncb = 0;
-        /* in place: a page only ever moves down */
-        if ((r = cd_nand_strip_oob(buf, np, page, oob, ppb, skip_bad, buf, &len, bad ? &cb : NULL,
-                                   &ncb)))
-            break;
-        for (size_t i = 0; !r && i < ncb; i++)
-            r = push_u32(bad, nbad, (uint32_t)(p0 / ppb) + cb[i]);
-        free(cb);
-        pthread_mutex_lock(&h.lock);
-        h.len[k % STRIP_RING] = len;
-        h.produced = k + 1;
-        pthread_cond_broadcast(&h.cond);
-        pthread_mutex_unlock(&h.lock);
-        if (!r)
-            r = cd_outfile_write(out, buf, len);
+        publish(&h, k);
+        r = map ? cd_outfile_writev(out, c->iov, c->niov) : cd_outfile_write(out, c->buf, len);
         *out_len += len;
     }
     if (started) {
@@ -651,7 +720,13 @@ int cd_nand_strip_oob_fd(int fd, uint64_t n_pages, uint32_t page, uint32_t oob, 
     for (unsigned i = 0; !r && i < 32; i++)
         snprintf(sha256_hex + 2 * i, 3, "%02x", dig[i]);
     EVP_MD_CTX_free(h.md);
-    for (int i = 0; i < STRIP_RING; i++)
-        free(h.buf[i]);
+    for (int i = 0; i < STRIP_RING; i++) {
+        free(h.c[i].buf);
+        free(h.c[i].iov);
+    }
+    if (map) {
+        munmap(base, base_len);
+        lseek(fd, pos + (off_t)(n_pages * rp), SEEK_SET);
+    }
     return r;
 }

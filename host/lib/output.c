@@ -154,6 +154,38 @@ int cd_outfile_write(struct cd_outfile *o, const void *buf, size_t len)
     return CD_OK;
 }
 
+int cd_outfile_writev(struct cd_outfile *o, const struct iovec *iov, int n)
+{
+    if (!o || o->fd < 0 || n < 0 || (n && !iov))
+        return cd_fail(CD_E_ARG, "bad output file write");
+    struct iovec v[256];
+    while (n > 0) {
+        int k = n < 256 ? n : 256; /* a copy we may advance over short writes */
+        memcpy(v, iov, (size_t)k * sizeof(*v));
+        for (int i = 0; i < k;) {
+            if (!v[i].iov_len) {
+                i++;
+                continue;
+            }
+            ssize_t w = writev(o->fd, v + i, k - i);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return cd_fail(CD_E_IO, "cannot write %s: %s", o->temp,
+                               strerror(w < 0 ? errno : EIO));
+            while (i < k && (size_t)w >= v[i].iov_len)
+                w -= (ssize_t)v[i++].iov_len;
+            if (i < k) {
+                v[i].iov_base = (char *)v[i].iov_base + w;
+                v[i].iov_len -= (size_t)w;
+            }
+        }
+        iov += k;
+        n -= k;
+    }
+    return CD_OK;
+}
+
 /* Move temp to final. Without force, refuse to replace a file that appeared since open. */
 static int publish(struct cd_outfile *o)
 {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -721,6 +723,84 @@ static void test_strip_oob(void **state)
     free(raw);
 }
 
+/* The streamed strip, from a mapped file and from a pipe (read() path): same bytes, same
+ * SHA-256, same bad blocks. */
+static void strip_fd_case(bool use_pipe)
+{
+    const uint32_t page = 2048, oob = 64, ppb = 4;
+    const uint64_t pages = 3 * 1024 + 2 * ppb; /* several chunks of either path */
+    const size_t rawlen = pages * (page + oob);
+    uint8_t *raw = pattern(rawlen, 11), *want = malloc(pages * page);
+    for (uint64_t p = 0; p < pages; p++)
+        memset(raw + p * (page + oob) + page, 0xFF, 2);
+    raw[(uint64_t)700 * ppb * (page + oob) + page] = 0x00; /* block 700 bad */
+    uint64_t wlen;
+    assert_int_equal(cd_nand_strip_oob(raw, pages, page, oob, ppb, true, want, &wlen, NULL, NULL),
+                     CD_OK);
+    char wsha[65], sha[65], in[64], outp[64];
+    assert_int_equal(cd_sha256_hex(want, wlen, wsha), CD_OK);
+    snprintf(in, sizeof(in), "/tmp/cd_strip_in_%d", (int)getpid());
+    snprintf(outp, sizeof(outp), "/tmp/cd_strip_out_%d", (int)getpid());
+    int fd;
+    pid_t child = -1;
+    if (use_pipe) {
+        int pfd[2];
+        assert_int_equal(pipe(pfd), 0);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            close(pfd[0]);
+            for (size_t done = 0; done < rawlen;) {
+                ssize_t k = write(pfd[1], raw + done, rawlen - done);
+                if (k <= 0)
+                    _exit(1);
+                done += (size_t)k;
+            }
+            _exit(0);
+        }
+        close(pfd[1]);
+        fd = pfd[0];
+    } else {
+        assert_int_equal(cd_write_file_atomic(in, raw, rawlen, true), CD_OK);
+        fd = open(in, O_RDONLY);
+        assert_true(fd >= 0);
+    }
+    struct cd_outfile *o;
+    unlink(outp);
+    assert_int_equal(cd_outfile_open(outp, true, &o), CD_OK);
+    uint64_t len;
+    uint32_t *bad;
+    size_t nbad;
+    assert_int_equal(
+        cd_nand_strip_oob_fd(fd, pages, page, oob, ppb, true, o, sha, &len, &bad, &nbad), CD_OK);
+    assert_int_equal(cd_outfile_commit(o), CD_OK);
+    close(fd);
+    if (child > 0)
+        waitpid(child, NULL, 0);
+    assert_int_equal(len, wlen);
+    assert_string_equal(sha, wsha);
+    assert_int_equal(nbad, 1);
+    assert_int_equal(bad[0], 700);
+    uint8_t *got;
+    size_t glen;
+    assert_int_equal(cd_read_file(outp, &got, &glen), CD_OK);
+    assert_int_equal(glen, wlen);
+    assert_memory_equal(got, want, wlen);
+    unlink(in);
+    unlink(outp);
+    free(got);
+    free(bad);
+    free(want);
+    free(raw);
+}
+
+static void test_strip_oob_fd(void **state)
+{
+    (void)state;
+    strip_fd_case(false);
+    strip_fd_case(true);
+}
+
 /* The manifest's "nand" object (output.c): every field a reader of OUT.json relies on. */
 static void test_manifest_nand(void **state)
 {
@@ -800,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_raw_write),
         cmocka_unit_test(test_strip_oob),
         cmocka_unit_test(test_manifest_nand),
+        cmocka_unit_test(test_strip_oob_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +24,8 @@ struct cd_outfile;
  */
 int cd_outfile_open(const char *path, bool force, struct cd_outfile **out);
 int cd_outfile_write(struct cd_outfile *o, const void *buf, size_t len);
+/** Write n buffers in order (writev: pieces of a mapping go out without a copy). */
+int cd_outfile_writev(struct cd_outfile *o, const struct iovec *iov, int n);
 /** fsync + rename + free. On failure the temporary is removed and o is freed. */
 int cd_outfile_commit(struct cd_outfile *o);
 /** Remove the temporary and free. NULL is allowed. */
