@@ -40,6 +40,31 @@ static int nand_options_on_nor(const struct cli *cli)
     return -1;
 }
 
+/* SPI-NAND options a command does not take: refuse them instead of ignoring them. */
+enum { O_OOB = 1, O_SKIP_BAD = 2, O_IGNORE_ECC = 4, O_RAW = 8, O_BAD_BLOCKS = 16, O_GEOMETRY = 32 };
+
+static int only_options(const struct cli *cli, const char *cmd, unsigned allowed)
+{
+    static const struct {
+        unsigned bit;
+        const char *name, *hint;
+    } opts[] = {
+        {O_OOB, "--oob", "read --oob makes a page+OOB dump"},
+        {O_SKIP_BAD, "--skip-bad", "a write that moves data past bad blocks is --bad-blocks skip"},
+        {O_IGNORE_ECC, "--ignore-ecc", "it applies to read"},
+        {O_RAW, "--raw", "it applies to read and write"},
+        {O_BAD_BLOCKS, "--bad-blocks", "it applies to write"},
+        {O_GEOMETRY, "--page-size/--oob-size", "they apply to oob strip"},
+    };
+    bool given[] = {cli->oob, cli->skip_bad,   cli->ignore_ecc,
+                    cli->raw, cli->bad_blocks, cli->page_size || cli->oob_size};
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        if (given[i] && !(allowed & opts[i].bit))
+            return usage_error("%s %s: not an option of %s on SPI-NAND (%s)", cmd, opts[i].name,
+                               cmd, opts[i].hint);
+    return EXIT_OK;
+}
+
 static bool nand_id_matches(const struct cd_chip *c, const struct cd_nand_probe *p)
 {
     return p->tried[c->readid] && c->id_len <= CD_MAX_ID_LEN &&
@@ -302,7 +327,8 @@ int cli_nand_read(struct cli *cli, const char *path, struct cd_outfile **outp)
     struct cd_nand_report rep = {0};
     uint8_t *buf = NULL;
     int st;
-    if ((st = nand_range(cli, &first, &count)))
+    if ((st = only_options(cli, "read", O_OOB | O_SKIP_BAD | O_IGNORE_ECC | O_RAW)) ||
+        (st = nand_range(cli, &first, &count)))
         return st;
     uint64_t len = 0, size = count * cd_nand_block_bytes(c, cli->oob);
     if (!(buf = malloc(size ? size : 1)))
@@ -384,9 +410,10 @@ static int image_layout(struct cli *cli, const char *path, size_t len, uint32_t 
                            "OOB)); writing OOB bytes back is refused unless --raw is given (it "
                            "writes them with on-die ECC off); a data-only image needs no OOB",
                            path, len, count, c->pages_per_block, c->page_size, c->oob_size);
-    if (!*raw && cli->raw)
-        return usage_error("--raw needs a page+OOB image: %s is %zu bytes, the data size of %s",
-                           path, len, cli->range ? "--range" : c->name);
+    if (!*raw && (cli->raw || cli->oob))
+        return usage_error("%s needs a page+OOB image: %s is %zu bytes, the data size of %s",
+                           cli->raw ? "--raw" : "--oob", path, len,
+                           cli->range ? "--range" : c->name);
     return EXIT_OK;
 bad_size:
     return usage_error(
@@ -433,7 +460,8 @@ int cli_nand_write(struct cli *cli, const char *path, const uint8_t *data, size_
     struct cd_nand_report rep = {0}, crep = {0};
     char list[160];
     int st;
-    if ((st = parse_policy(cli, &policy)) || (st = nand_range(cli, &first, &count)) ||
+    if ((st = only_options(cli, "write", O_OOB | O_RAW | O_BAD_BLOCKS)) ||
+        (st = parse_policy(cli, &policy)) || (st = nand_range(cli, &first, &count)) ||
         (st = image_layout(cli, path, len, count, policy == CD_NAND_BB_SKIP, true, &raw)))
         return st;
     if (raw)
@@ -520,7 +548,8 @@ int cli_nand_verify(struct cli *cli, const char *path, const uint8_t *data, size
     bool raw;
     int st;
     struct cd_nand_report rep = {0};
-    if ((st = nand_range(cli, &first, &count)) ||
+    if ((st = only_options(cli, "verify", O_OOB | O_SKIP_BAD | O_RAW)) ||
+        (st = nand_range(cli, &first, &count)) ||
         (st = image_layout(cli, path, len, count, cli->skip_bad, false, &raw)))
         return st;
     struct cli_progress pr;
@@ -547,7 +576,9 @@ int cli_nand_erase(struct cli *cli)
     uint32_t first, count;
     struct cd_nand_report rep = {0};
     char list[160];
-    int st = nand_range(cli, &first, &count);
+    int st = only_options(cli, "erase", 0);
+    if (!st)
+        st = nand_range(cli, &first, &count);
     if (st)
         return st;
     struct cli_progress pr;

@@ -100,6 +100,18 @@ untouched "--bad-blocks fail"
 run 2 "$CHIPDUMP" $DB $SIM write --no-backup --bad-blocks sometimes data.bin
 err_has "expected inplace, skip or fail"
 
+# options a NAND command does not take are refused, not ignored
+run 2 "$CHIPDUMP" $DB $SIM write --no-backup --skip-bad data.bin
+err_has "--bad-blocks skip"
+run 2 "$CHIPDUMP" $DB $SIM read --bad-blocks skip r.bin
+err_has "read --bad-blocks"
+run 2 "$CHIPDUMP" $DB $SIM erase --raw
+err_has "erase --raw"
+run 2 "$CHIPDUMP" $DB $SIM write --no-backup --oob data.bin
+err_has "--oob needs a page+OOB image"
+[ ! -e r.bin ] || fail "refused read left r.bin"
+untouched "refused options"
+
 # ranges are whole erase blocks of data bytes
 run 2 "$CHIPDUMP" $DB $SIM read --range 0x1000:64K r.bin
 err_has "whole erase blocks"
