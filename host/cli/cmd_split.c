@@ -204,10 +204,26 @@ static int image_load(const struct cli *cli, const char *path, struct image *im)
             im->block = c->page_size * c->pages_per_block;
             size = c->size;
         }
-        if (cli->page_size && !cd_parse_size(cli->page_size, &v) && v && v <= 65536)
+        if (cli->page_size) {
+            if (cd_parse_size(cli->page_size, &v) || !v || v > 65536) {
+                fprintf(stderr,
+                        "chipdump: --page-size: expected bytes per page (2048, 4K), got "
+                        "'%s'\n",
+                        cli->page_size);
+                return EXIT_USAGE;
+            }
             im->page = (uint32_t)v;
-        if (cli->oob_size && !cd_parse_size(cli->oob_size, &v) && v <= 65536)
+        }
+        if (cli->oob_size) {
+            if (cd_parse_size(cli->oob_size, &v) || v > 65536) {
+                fprintf(stderr,
+                        "chipdump: --oob-size: expected OOB bytes per page (64, 128), "
+                        "got '%s'\n",
+                        cli->oob_size);
+                return EXIT_USAGE;
+            }
             im->oobsize = (uint32_t)v;
+        }
         if (cli->oob) {
             if (!im->page || !im->oobsize) {
                 fprintf(stderr, "chipdump: --oob: give the page geometry with --chip NAME (a "

@@ -188,6 +188,15 @@ data = b"".join(raw[i * stride:i * stride + 2048] for i in range(len(raw) // str
 assert lin == data[0x10001c:0x10001c + 0x7ffe4]
 assert j["images"][0]["layout"] == "data+oob"
 PY
+# without a manifest: --oob with the geometry given on the command line
+mv nand.bin.json nand.json.saved
+run 0 "$CHIPDUMP" split --mtd-table nand-mtd.txt --oob --page-size 2048 --oob-size 64 nand.bin -o nparts3
+cmp -s nparts3/mtd1_firmware.bin nparts/mtd1_firmware.bin || fail "--oob without a manifest"
+run 2 "$CHIPDUMP" split --mtd-table nand-mtd.txt --oob nand.bin -o nparts4
+err_has "--page-size"
+run 2 "$CHIPDUMP" split --mtd-table nand-mtd.txt --oob --page-size 2Q --oob-size 64 nand.bin
+err_has "--page-size"
+mv nand.json.saved nand.bin.json
 # a dump that skipped bad blocks cannot be cut by offsets
 python3 -c 'import json; m=json.load(open("nand.bin.json")); m["nand"]["bad_blocks_policy"]="skipped"; json.dump(m, open("nand.bin.json","w"))'
 run 2 "$CHIPDUMP" split --mtd-table nand-mtd.txt nand.bin -o nparts2
