@@ -101,7 +101,10 @@ bool mtd_name_is_whole_chip(const char *name)
      * "MT7621-NAND", "qcom_nand.0", "spi-nand0" */
     unsigned a, b;
     char tail;
-    return sscanf(name, "spi%u.%u%c", &a, &b, &tail) == 2 || has(name, "nand") ||
+    size_t n = strlen(name);
+    bool devlike =
+        strchr(name, '.') || strchr(name, '-') || (n && isdigit((unsigned char)name[n - 1]));
+    return sscanf(name, "spi%u.%u%c", &a, &b, &tail) == 2 || (has(name, "nand") && devlike) ||
            has(name, "-flash") || has(name, ".cfi");
 }
 
