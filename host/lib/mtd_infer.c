@@ -427,6 +427,16 @@ static void leaf(struct search *s)
             total = 0;
         }
     }
+    /* top-level partitions overlap only through explicit offsets: an inferred one that
+     * overlaps an exactly known one is no layout (the exact one belongs elsewhere) */
+    for (size_t i = 0; i < n; i++) {
+        if (s->role[i] != R_TOP || s->it[i].pinned)
+            continue;
+        for (size_t j = 0; j < n; j++)
+            if (s->role[j] == R_TOP && s->it[j].pinned && h->chip[j] == h->chip[i] &&
+                h->off[j] < h->off[i] + s->it[i].size && h->off[i] < h->off[j] + s->it[j].size)
+                return;
+    }
     /* a filler listed last on its chip may really sit anywhere before */
     bool filler[CD_MTD_MAX_CHIPS] = {0};
     for (unsigned c = 0; c < nchips; c++) {

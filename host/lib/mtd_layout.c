@@ -157,7 +157,9 @@ static int pin(const struct cd_mtd_table *t, const struct cd_mtd_exact *x, struc
         }
         e->pinned = true;
         e->pin_off = p->offset;
-        e->pin_chip = (int)p->chip;
+        /* the source's chip numbers count only the devices it names (a log grepped for the
+         * NAND lines has one): the search places the chip, the offset is what is exact */
+        e->pin_chip = -1;
         e->pin_method = x->from_mtdparts ? CD_MTD_MTDPARTS : CD_MTD_DMESG;
     }
     free(map);
@@ -255,7 +257,12 @@ static void note_for(const struct infer_item *it, size_t nit, const struct infer
                  par);
         break;
     case WHY_FOLLOWS:
-        snprintf(buf, n, "assumed right after its neighbour in \"%s\"", par);
+        if (h->container[i] >= 0)
+            snprintf(buf, n, "assumed right after its neighbour in \"%s\"", par);
+        else
+            snprintf(buf, n,
+                     "laid after its neighbour, but what lies between it and the next "
+                     "exactly known partition is not certain");
         break;
     case WHY_ALIAS: {
         /* the run it covers: its siblings inside it */

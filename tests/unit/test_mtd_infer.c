@@ -341,6 +341,27 @@ static void test_exact_sources(void **state)
     fx_free(&f);
 }
 
+static void test_exact_second_chip_only(void **state)
+{
+    (void)state;
+    /* a log that names only the NAND (the user kept the lines of one device): its offsets
+     * still pin the NAND partitions, which sit on the table's second chip */
+    struct fx f = {0};
+    with_table(&f, "mtd0: 00040000 00010000 \"u-boot\"\n"
+                   "mtd1: 00fc0000 00010000 \"nor_firmware\"\n"
+                   "mtd2: 00400000 00020000 \"kernel\"\n"
+                   "mtd3: 07c00000 00020000 \"ubi\"\n");
+    with_dmesg(&f, "Creating 2 MTD partitions on \"spi0.1\":\n"
+                   "0x000000000000-0x000000400000 : \"kernel\"\n"
+                   "0x000000400000-0x000008000000 : \"ubi\"\n");
+    assert_int_equal(build(&f), CD_OK);
+    expect(&f, "ubi", 0x400000, true);
+    assert_int_equal(part(&f, "ubi")->chip, 1);
+    assert_int_equal(part(&f, "ubi")->method, CD_MTD_DMESG);
+    expect(&f, "nor_firmware", 0x40000, true);
+    fx_free(&f);
+}
+
 static void test_exact_conflict(void **state)
 {
     (void)state;
@@ -516,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_trx_header_offsets),
         cmocka_unit_test(test_hole_settled_by_content),
         cmocka_unit_test(test_exact_sources),
+        cmocka_unit_test(test_exact_second_chip_only),
         cmocka_unit_test(test_exact_conflict),
         cmocka_unit_test(test_cannot_lay_out),
         cmocka_unit_test(test_unplaced),
