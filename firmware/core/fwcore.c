@@ -472,15 +472,21 @@ static uint8_t read_status(const uint8_t *cmd, unsigned n)
 static bool poll_ready(const uint8_t *cmd, unsigned n, uint8_t mask, uint32_t timeout_us,
                        uint32_t interval_us, uint8_t *status, uint32_t *elapsed, bool *ready)
 {
-    uint32_t t0 = board_time_us();
+    /* elapsed time is summed from small steps: a u32 difference to the start would wrap
+     * after 71 minutes and a timeout near 2^32 us would never be reached (found by fuzzing) */
+    uint32_t last = board_time_us();
+    uint64_t total = 0;
     for (;;) {
         *status = read_status(cmd, n);
-        *elapsed = board_time_us() - t0;
+        uint32_t now = board_time_us();
+        total += (uint32_t)(now - last);
+        last = now;
+        *elapsed = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
         if (!(*status & mask)) {
             *ready = true;
             return true;
         }
-        if (*elapsed >= timeout_us) {
+        if (total >= timeout_us) {
             *ready = false;
             return true;
         }

@@ -499,6 +499,30 @@ static void test_exec_poll_program_and_erase(void **state)
     assert_false(fwh_stats()->cs);
 }
 
+/* A status that never clears with the longest timeout (2^32-1 us): the poll must still end
+ * (elapsed time once wrapped around in 32 bits and the poll never did; found by fuzzing). */
+static void test_exec_poll_longest_timeout(void **state)
+{
+    (void)state;
+    static const uint8_t nop[] = {0x00};
+    uint8_t h[1 + CD_EXEC_POLL_HDR] = {CD_O_EXEC_POLL, 1, 1, 0x9F, 0, 0x01, 0};
+    le(h + 7, 0, 2);           /* no wait between polls */
+    le(h + 9, 0xFFFFFFFFu, 4); /* 71.6 minutes */
+    le(h + 13, 2 + sizeof(nop), 2);
+    fwh_set_time_step_us(1000000);
+    send(h, sizeof(h));
+    send((const uint8_t[]){1, 0}, 2);
+    send(nop, sizeof(nop));
+    run();
+    assert_int_equal(reply_len, 7);
+    assert_int_equal(reply[1], CD_POLL_TIMEOUT);
+    assert_int_equal(reply[2], 0xEF); /* RDID's first byte: bit 0 set, never "ready" */
+    assert_int_equal(get(reply + 3, 4), 0xFFFFFFFFu);
+    /* ~1 s per poll: about 4300 polls, not the hundreds of millions a wrapped clock takes */
+    assert_true(fwh_stats()->selects < 5000);
+    fwh_set_time_step_us(0);
+}
+
 static void test_exec_poll_malformed(void **state)
 {
     (void)state;
@@ -559,6 +583,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cs_held_across_ops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pins_off_refuses_spi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_poll_program_and_erase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_poll_longest_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_poll_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootsel, setup, teardown),
     };
