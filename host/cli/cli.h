@@ -30,6 +30,7 @@ struct cli {
     unsigned reads;
     int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
     bool json, force, progress, no_backup, no_verify;
+    bool needs_erase; /* set by write/erase: the erase geometry must be certain */
     bool against_flashrom; /* chips check --against-flashrom */
     /* SPI-NAND: --oob, --skip-bad, --ignore-ecc, --raw, --bad-blocks; oob strip geometry */
     bool oob, skip_bad, ignore_ecc, raw;

@@ -65,6 +65,7 @@ int cmd_write(struct cli *cli)
         fprintf(stderr, "usage: chipdump write IN\n");
         return EXIT_USAGE;
     }
+    cli->needs_erase = true;
     struct cd_range range;
     uint8_t *data = NULL, *current = NULL;
     size_t len = 0;
@@ -151,6 +152,7 @@ int cmd_erase(struct cli *cli)
         fprintf(stderr, "usage: chipdump erase\n");
         return EXIT_USAGE;
     }
+    cli->needs_erase = true;
     int st = cli_open_device(cli);
     struct cd_range range;
     if (!st && cli->nand)

@@ -60,6 +60,70 @@ static bool id_matches(const struct cd_chip *c, const struct cd_probe *p)
     return c->id_len <= p->id_len && !memcmp(c->id, p->id, c->id_len);
 }
 
+/* Same data layout: what a read or verify depends on (erase sizes are not). */
+static bool same_data_geometry(const struct cd_chip *a, const struct cd_chip *b)
+{
+    return a->type == b->type && a->size == b->size && a->page_size == b->page_size &&
+           a->oob_size == b->oob_size && a->pages_per_block == b->pages_per_block;
+}
+
+/* Of rows sharing an ID, the one from the vendor that owns the manufacturer byte (the vendor
+ * most rows with that first ID byte name): a Winbond die is reported as Winbond. */
+static const struct cd_chip *likeliest_vendor_row(const struct cli *cli)
+{
+    const struct cd_probe *p = &cli->probe;
+    const struct cd_chip *best = p->matches[0];
+    size_t best_votes = 0, n = cd_chipdb_count(cli->db);
+    for (size_t i = 0; i < p->nmatches; i++) {
+        size_t votes = 0;
+        for (size_t k = 0; k < n; k++) {
+            const struct cd_chip *row = cd_chipdb_get(cli->db, k);
+            votes += row->id_len && row->id[0] == p->matches[i]->id[0] && row->vendor &&
+                     p->matches[i]->vendor && !strcmp(row->vendor, p->matches[i]->vendor);
+        }
+        if (votes > best_votes) {
+            best = p->matches[i];
+            best_votes = votes;
+        }
+    }
+    return best;
+}
+
+/*
+ * An ID shared by rows of different geometry (Spansion S25FL016K is a Winbond die answering
+ * EF 40 15 without W25Q16JV's 32 KiB erase): reading and verifying are safe with any of them,
+ * writing and erasing need the user to say which part it is.
+ */
+static int check_id_matches(struct cli *cli, const char *found)
+{
+    const struct cd_probe *p = &cli->probe;
+    bool data_same = true, all_same = true;
+    for (size_t i = 1; i < p->nmatches; i++) {
+        all_same &= cd_chip_same_geometry(p->matches[0], p->matches[i]);
+        data_same &= same_data_geometry(p->matches[0], p->matches[i]);
+    }
+    if (all_same)
+        return EXIT_OK;
+    char names[256] = "";
+    for (size_t i = 0, n = 0; i < p->nmatches && n < sizeof(names); i++)
+        n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+                              p->matches[i]->name);
+    if (data_same && !cli->needs_erase) {
+        if (!cli->prog->ops->open_flash) /* a whole-flash backend keeps its own row */
+            cli->chip = likeliest_vendor_row(cli);
+        cli_info(cli,
+                 "note: %s matches %s, which differ only in erase sizes; using %s (name the "
+                 "chip with --chip before writing or erasing)\n",
+                 found, names, cli->chip->name);
+        return EXIT_OK;
+    }
+    fprintf(stderr,
+            "chipdump: %s matches chips of different geometry (%s); name the chip "
+            "with --chip\n",
+            found, names);
+    return EXIT_USAGE;
+}
+
 /* A programmer's own log (libflashrom's): -v shows errors, warnings and information, -vv
  * debug output, -vvv everything. */
 static void log_line(void *user, int level, const char *line)
@@ -79,16 +143,7 @@ static int open_whole_flash(struct cli *cli, const struct cd_chip *named)
         return cli_error(r, "probe");
     cli->chip = cli->flash->chip;
     cli_verbose(cli, "%s: %s\n", p->found_as, cli->chip->name);
-    for (size_t i = 1; !named && i < p->nmatches; i++) {
-        if (!cd_chip_same_geometry(p->matches[0], p->matches[i])) {
-            fprintf(stderr,
-                    "chipdump: %s matches chips of different geometry (%s, %s...); name the "
-                    "chip with --chip\n",
-                    p->found_as, p->matches[0]->name, p->matches[i]->name);
-            return EXIT_USAGE;
-        }
-    }
-    return EXIT_OK;
+    return named ? EXIT_OK : check_id_matches(cli, p->found_as);
 }
 
 static int open_device(struct cli *cli);
@@ -158,15 +213,11 @@ static int open_device(struct cli *cli)
         cli->chip = named;
     } else {
         cli->chip = p->chip;
-        for (size_t i = 1; i < p->nmatches; i++) {
-            if (!cd_chip_same_geometry(p->matches[0], p->matches[i])) {
-                fprintf(stderr,
-                        "chipdump: ID %s matches chips of different geometry (%s, %s...); "
-                        "name the chip with --chip\n",
-                        idbuf, p->matches[0]->name, p->matches[i]->name);
-                return EXIT_USAGE;
-            }
-        }
+        char what[64];
+        snprintf(what, sizeof(what), "ID %s", idbuf);
+        int st = check_id_matches(cli, what);
+        if (st)
+            return st;
     }
     if ((r = cd_nor_open(cli->prog, cli->chip, &cli->flash)))
         return cli_error(r, cli->chip->name);

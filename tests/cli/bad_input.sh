@@ -24,6 +24,15 @@ run 0 "$CHIPDUMP" -p sim:chip=W25Q128JV,image=X.bin read --chip MX25L12835F --fo
 same out.bin X.bin
 rm -f out.bin out.bin.json
 
+# an ID shared by rows that differ only in erase sizes (W25Q16JV / S25FL016K answer EF 40 15):
+# reading picks the Winbond row and says so; erasing or writing wants --chip
+run 0 "$CHIPDUMP" -p sim:chip=W25Q16JV,image=q16.bin read q16.out
+err_has "S25FL016K"
+[ "$(json_get q16.out.json 'j["chip"]')" = W25Q16JV ] || fail "shared ID read as the wrong row"
+run 2 "$CHIPDUMP" -p sim:chip=W25Q16JV,image=q16.bin erase
+err_has "--chip"
+run 0 "$CHIPDUMP" -p sim:chip=W25Q16JV,image=q16.bin erase --chip W25Q16JV
+
 # image size != chip size on write/verify: exit 2 with both sizes, chip untouched
 random_file small.bin 1000000
 run 2 "$CHIPDUMP" -p sim:image=X.bin write --chip W25Q128 --no-backup small.bin
