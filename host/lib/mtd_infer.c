@@ -36,8 +36,8 @@
 #include "mtd_internal.h"
 
 #define MAX_DEPTH   24
-#define NODE_BUDGET 20000 /* the real tables in tests/data/mtd take under 100 */
-#define LEAF_BUDGET 2000  /* complete layouts judged; beyond, nothing is called certain */
+#define NODE_BUDGET 10000 /* the real tables in tests/data/mtd take under 100 */
+#define LEAF_BUDGET 500   /* complete layouts judged; beyond, nothing is called certain */
 #define TRX_HEADER  0x1c  /* magic, len, crc32, flags+version, offset[3]: 28 bytes */
 #define BRN_FOOTER  12    /* mtdsplit_brnimage keeps a 12-byte footer after rootfs */
 
