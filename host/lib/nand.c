@@ -406,6 +406,81 @@ int cd_nand_read_page(struct cd_nand *n, uint32_t page, uint8_t *buf, bool with_
     return flips;
 }
 
+/* read_reg for pages read in bulk: the register now holds a later page's state. */
+struct bulk_ctx {
+    bool wanted;
+};
+
+static int bulk_reg(void *user, uint16_t reg, uint8_t *val)
+{
+    (void)reg;
+    ((struct bulk_ctx *)user)->wanted = true;
+    *val = 0;
+    return CD_E_UNSUPPORTED;
+}
+
+int cd_nand_read_pages(struct cd_nand *n, uint32_t page, uint32_t count, uint8_t *buf,
+                       bool with_oob, bool ecc, int *res)
+{
+    uint32_t len = with_oob ? n->raw : n->page, done = 0;
+    uint8_t *status = NULL;
+    int r = CD_OK;
+    /* The bulk op covers one-die chips; a run must not leave the chip. */
+    if (n->p->ops->nand_read_pages && n->chip->dies == 1 && count > 1 &&
+        (uint64_t)page + count <= (uint64_t)n->blocks * n->ppb && (status = malloc(count))) {
+        uint32_t row = 0, pcol = 0;
+        uint64_t limit = 2 * (uint64_t)n->chip->read_max_us + 1000;
+        if (limit < 65535)
+            limit = 65535; /* generous: busy past this is judged by the page-by-page path */
+        r = address_page(n, page, &row, &pcol);
+        if (!r)
+            r = update_cfg(n, CFG_ECC_EN, ecc ? CFG_ECC_EN : 0);
+        struct cd_nand_pages rq = {
+            .row = row,
+            .count = count,
+            .column = 0,
+            .len = len,
+            .cache_op = OP_READ_CACHE,
+            .addr_len = n->chip->cache_dummy_first ? 3 : 2,
+            .dummy_len = n->chip->cache_dummy_first ? 0 : 1,
+            .plane_row_bit = n->chip->planes > 1 ? (uint8_t)n->ppb_shift : 0xFF,
+            .plane_col_bit = n->chip->planes > 1 ? (uint8_t)n->plane_shift : 0,
+            .timeout_us = limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit,
+            .buf = buf,
+            .status = status,
+        };
+        if (!r)
+            r = n->p->ops->nand_read_pages(n->p, &rq, &done);
+        /* The programmer cannot express it, or a page stayed busy past the board's limit (a
+         * stalled host clock can cut it short): the rest page by page below, whose own wait
+         * decides. */
+        if ((r == CD_E_UNSUPPORTED && !done) || r == CD_E_TIMEOUT)
+            r = CD_OK;
+        for (uint32_t i = 0; !r && i < done; i++) {
+            res[i] = 0;
+            if (!ecc)
+                continue;
+            struct bulk_ctx ctx = {false};
+            int f = n->ecc->status(status[i], n->chip->ecc_strength, bulk_reg, &ctx);
+            if (ctx.wanted) /* the count is in another register: read this page again */
+                f = cd_nand_read_page(n, page + i, buf + (size_t)i * len, with_oob, ecc);
+            if (f < 0 && f != CD_E_ECC_UNCORRECTABLE)
+                r = f;
+            res[i] = f;
+        }
+        free(status);
+        if (r)
+            return r;
+    }
+    for (uint32_t i = done; i < count; i++) {
+        int f = cd_nand_read_page(n, page + i, buf + (size_t)i * len, with_oob, ecc);
+        if (f < 0 && f != CD_E_ECC_UNCORRECTABLE)
+            return f;
+        res[i] = f;
+    }
+    return CD_OK;
+}
+
 int cd_nand_program_page(struct cd_nand *n, uint32_t page, const uint8_t *data, const uint8_t *oob,
                          bool ecc)
 {

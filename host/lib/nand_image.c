@@ -171,6 +171,7 @@ int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
     const struct cd_chip *c = cd_nand_chip(n);
     struct cd_nand_read_opts def = {0};
     uint8_t *bad = NULL, *tmp = NULL;
+    int *res = NULL;
     if (!o)
         o = &def;
     report_init(rep);
@@ -185,13 +186,22 @@ int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
     uint32_t pbytes = o->oob ? cd_nand_raw_page(c) : c->page_size;
     uint64_t total = (uint64_t)count * c->pages_per_block * pbytes;
     uint8_t *dst = buf;
+    res = malloc(c->pages_per_block * sizeof(*res));
     for (uint32_t i = 0; !r && i < count; i++) {
         uint32_t b = first + i;
         if (bad[i] && o->skip_bad)
             continue;
+        /* One read each: the whole block in one go (a bulk request where the programmer has
+         * one), then the per-page results in order. */
+        if (o->reads < 2 && res &&
+            (r = cd_nand_read_pages(n, b * c->pages_per_block, c->pages_per_block, dst, o->oob,
+                                    !o->raw, res)))
+            break;
         for (uint32_t pg = 0; pg < c->pages_per_block; pg++, dst += pbytes) {
             uint32_t page = b * c->pages_per_block + pg;
-            int f = read_page_checked(n, page, dst, tmp, o, (uint64_t)(dst - buf), rep);
+            int f = o->reads < 2 && res
+                        ? res[pg]
+                        : read_page_checked(n, page, dst, tmp, o, (uint64_t)(dst - buf), rep);
             if (f < 0 && f != CD_E_ECC_UNCORRECTABLE) {
                 r = f;
                 break;
@@ -210,6 +220,7 @@ int cd_nand_read_blocks(struct cd_nand *n, uint32_t first, uint32_t count,
 out:
     free(bad);
     free(tmp);
+    free(res);
     return r;
 }
 

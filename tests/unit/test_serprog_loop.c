@@ -21,6 +21,8 @@
 #include "chipdump/flash.h"
 #include "chipdump/nand.h"
 #include "chipdump/programmer.h"
+#include "chipdump/sim.h"
+#include "programmers/serprog.h"
 
 #define SIZE (2u << 20) /* W25Q16JV */
 
@@ -280,6 +282,141 @@ static void test_nand_over_serprog(void **state)
     unlink(path);
 }
 
+/* Rows for the bulk NAND read: plain, dummy byte first, two planes, ECC count in 7Ch. */
+static const char *const bulk_rows =
+    "[BULK-GEN]\nvendor = Test\ntype = nand\nid = EF AA 31\nread_id = dummy\npage = 2048\n"
+    "oob = 64\npages_per_block = 64\nblocks = 8\necc = 1/512\necc_status = generic\n"
+    "voltage = 2.7-3.6\nsource = test row\n"
+    "[BULK-GD]\nvendor = Test\ntype = nand\nid = C8 D1 32\nread_id = addr\npage = 2048\n"
+    "oob = 128\npages_per_block = 64\nblocks = 8\necc = 8/512\necc_status = gd-ufuc\n"
+    "cache_dummy = before\nvoltage = 2.7-3.6\nsource = test row\n"
+    "[BULK-MT]\nvendor = Test\ntype = nand\nid = 2C 24 33\nread_id = dummy\npage = 2048\n"
+    "oob = 128\npages_per_block = 64\nblocks = 8\nplanes = 2\necc = 8/512\n"
+    "ecc_status = micron\nvoltage = 2.7-3.6\nsource = test row\n"
+    "[BULK-MX]\nvendor = Test\ntype = nand\nid = C2 12 34\nread_id = dummy\npage = 2048\n"
+    "oob = 64\npages_per_block = 64\nblocks = 8\necc = 4/512\necc_status = mx-7c\n"
+    "voltage = 2.7-3.6\nsource = test row\n";
+
+struct bulk_result {
+    uint8_t *data;
+    uint64_t len;
+    struct cd_nand_report rep;
+    unsigned long sends;
+    bool bulk;
+};
+
+static const struct cd_nand_fault bulk_flips[] = {
+    {CD_NAND_FAULT_BITFLIPS, 3, 1, 0},
+    {CD_NAND_FAULT_BITFLIPS, 2 * 64 + 9, 1, 1},
+    {CD_NAND_FAULT_BITFLIPS, 3 * 64 + 63, 9, 0}, /* past every strength: uncorrectable */
+};
+
+static void bulk_read(struct fx *x, const char *spec, const struct cd_chip *chip, bool faults,
+                      struct bulk_result *out)
+{
+    struct cd_programmer *p;
+    assert_int_equal(cd_programmer_open(spec, x->db, NULL, &p), CD_OK);
+    if (faults) {
+        struct cd_spi_model *m = cd_sp_loop_model();
+        assert_non_null(m);
+        for (size_t i = 0; i < sizeof(bulk_flips) / sizeof(bulk_flips[0]); i++)
+            assert_int_equal(cd_nand_model_add_fault(m, &bulk_flips[i]), CD_OK);
+    }
+    out->bulk = p->ops->nand_read_pages != NULL;
+    struct cd_nand *n;
+    assert_int_equal(cd_nand_open(p, chip, &n), CD_OK);
+    out->data = malloc((size_t)4 * cd_nand_block_bytes(chip, false));
+    struct cd_nand_read_opts o = {0};
+    unsigned long before = cd_sp_loop_sends();
+    assert_int_equal(cd_nand_read_blocks(n, 0, 4, &o, out->data, &out->len, &out->rep), CD_OK);
+    out->sends = cd_sp_loop_sends() - before;
+    cd_nand_close(n);
+    cd_programmer_close(p);
+}
+
+static void bulk_same(const struct bulk_result *a, const struct bulk_result *b)
+{
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->data, b->data, a->len);
+    assert_int_equal(a->rep.nbad, b->rep.nbad);
+    if (a->rep.nbad)
+        assert_memory_equal(a->rep.bad_blocks, b->rep.bad_blocks, a->rep.nbad * 4);
+    assert_int_equal(a->rep.bitflips, b->rep.bitflips);
+    assert_int_equal(a->rep.necc, b->rep.necc);
+    for (size_t i = 0; i < a->rep.necc; i++) {
+        assert_int_equal(a->rep.ecc[i].block, b->rep.ecc[i].block);
+        assert_int_equal(a->rep.ecc[i].bitflips, b->rep.ecc[i].bitflips);
+        assert_int_equal(a->rep.ecc[i].max_bitflips, b->rep.ecc[i].max_bitflips);
+        assert_int_equal(a->rep.ecc[i].pages_corrected, b->rep.ecc[i].pages_corrected);
+        assert_int_equal(a->rep.ecc[i].pages_uncorrectable, b->rep.ecc[i].pages_uncorrectable);
+    }
+    assert_int_equal(a->rep.nuncorrectable, b->rep.nuncorrectable);
+}
+
+/* NAND reads through the board use CD_R_NAND (one request per block) and report exactly what
+ * -p sim reports for the same image and bit flips; a plain serprog device reads page by page. */
+static void test_nand_bulk_read(void **state)
+{
+    struct fx *x = *state;
+    static const char *const names[] = {"BULK-GEN", "BULK-GD", "BULK-MT", "BULK-MX"};
+    assert_int_equal(cd_chipdb_add_text(x->db, bulk_rows, "test"), CD_OK);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        const struct cd_chip *chip;
+        assert_int_equal(cd_chipdb_find_name(x->db, names[k], &chip), CD_OK);
+        char path[80], spec[256];
+        snprintf(path, sizeof(path), "/tmp/cd-sploop-bulk-%d.bin", (int)getpid());
+        unlink(path);
+        /* contents: programmed pages, a factory-bad block 1 */
+        snprintf(spec, sizeof(spec), "serprog:loop=%s,image=%s", names[k], path);
+        struct cd_programmer *p;
+        assert_int_equal(cd_programmer_open(spec, x->db, NULL, &p), CD_OK);
+        struct cd_nand *n;
+        assert_int_equal(cd_nand_open(p, chip, &n), CD_OK);
+        uint8_t page[2048], oob[128];
+        memset(oob, 0xFF, sizeof(oob));
+        for (uint32_t pg = 0; pg < 4 * 64; pg++) {
+            if (pg % 3 && pg % 64)
+                continue;
+            for (int i = 0; i < 2048; i++)
+                page[i] = (uint8_t)(i * 7 + pg);
+            if (pg / 64 == 1) {
+                oob[0] = pg % 64 == 0 ? 0x00 : 0xFF;
+                assert_int_equal(cd_nand_program_page(n, pg, page, oob, false), CD_OK);
+            } else {
+                assert_int_equal(cd_nand_program_page(n, pg, page, NULL, true), CD_OK);
+            }
+        }
+        cd_nand_close(n);
+        cd_programmer_close(p);
+
+        struct bulk_result board = {0}, plain = {0}, sim = {0};
+        bulk_read(x, spec, chip, true, &board);
+        assert_true(board.bulk);
+        snprintf(spec, sizeof(spec), "serprog:loop=%s,image=%s,mimic=pico-serprog", names[k], path);
+        bulk_read(x, spec, chip, true, &plain);
+        assert_false(plain.bulk);
+        snprintf(spec, sizeof(spec), "sim:chip=%s,image=%s,faults=flip:3:1+flip:137:1:1+flip:255:9",
+                 names[k], path);
+        bulk_read(x, spec, chip, false, &sim);
+        assert_int_equal(board.rep.nbad, 1);
+        assert_true(board.rep.bitflips > 0);
+        assert_int_equal(board.rep.nuncorrectable, 1);
+        bulk_same(&board, &sim);
+        bulk_same(&plain, &sim);
+        /* one request per block, except pages whose count needs another register */
+        print_message("%s: %lu host writes through C2, %lu page by page\n", names[k], board.sends,
+                      plain.sends);
+        assert_true(board.sends * 4 < plain.sends);
+        free(board.data);
+        free(plain.data);
+        free(sim.data);
+        cd_nand_report_free(&board.rep);
+        cd_nand_report_free(&plain.rep);
+        cd_nand_report_free(&sim.rep);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +426,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plain_serprog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_specs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nand_over_serprog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nand_bulk_read, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

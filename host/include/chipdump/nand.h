@@ -75,6 +75,15 @@ const struct cd_chip *cd_nand_chip(const struct cd_nand *n);
 int cd_nand_read_page(struct cd_nand *n, uint32_t page, uint8_t *buf, bool with_oob, bool ecc);
 
 /**
+ * count consecutive pages from `page` into buf (count * page bytes, with OOB if with_oob), as
+ * cd_nand_read_page would read each; res[i] gets page i's result (>= 0 corrected bitflips or
+ * CD_E_ECC_UNCORRECTABLE). Uses the programmer's nand_read_pages when it has one. Returns
+ * CD_OK or the first other negative code.
+ */
+int cd_nand_read_pages(struct cd_nand *n, uint32_t page, uint32_t count, uint8_t *buf,
+                       bool with_oob, bool ecc, int *res);
+
+/**
  * Program chip-wide page `page` (erased before): data is page_size bytes, oob oob_size bytes or
  * NULL for all 0xFF. With ecc the chip computes parity into its OOB ECC bytes; without, data
  * and OOB are written exactly as given. CD_E_PROGRAM_FAIL when the chip reports P_FAIL.

@@ -38,6 +38,20 @@ struct cd_op {
 #define CD_OP_OUT(c, n, buf)                                                                       \
     ((struct cd_op){.cmd = (c), .dir = CD_DATA_OUT, .data_len = (n), .data.out = (buf)})
 
+/** A run of SPI-NAND pages for cd_programmer_ops.nand_read_pages (one die, ECC_EN preset). */
+struct cd_nand_pages {
+    uint32_t row, count;   /* first die-local row (page address) and number of pages */
+    uint32_t column, len;  /* READ FROM CACHE column and bytes per page */
+    uint8_t cache_op;      /* READ FROM CACHE opcode (03h) */
+    uint8_t addr_len;      /* column address bytes (2, or 3 with the dummy byte first) */
+    uint8_t dummy_len;     /* dummy bytes after the column */
+    uint8_t plane_row_bit; /* plane = (row >> this) & 1; 0xFF = single plane */
+    uint8_t plane_col_bit; /* ... ORed into the column at this bit */
+    uint32_t timeout_us;   /* PAGE READ busy limit per page */
+    uint8_t *buf;          /* count * len bytes */
+    uint8_t *status;       /* count bytes: C0h after each PAGE READ */
+};
+
 struct cd_programmer;
 struct cd_flash;
 struct cd_probe;
@@ -55,6 +69,13 @@ struct cd_programmer_ops {
      */
     int (*nor_read)(struct cd_programmer *p, uint8_t cmd, uint8_t addr_len, uint8_t dummy_len,
                     uint32_t addr, void *buf, uint32_t len);
+    /**
+     * Optional bulk SPI-NAND read: for each page of rq, PAGE READ (13h), wait OIP clear, store
+     * GET FEATURE C0h in rq->status[i], READ FROM CACHE rq->len bytes into rq->buf + i * len;
+     * *done = pages finished; CD_E_TIMEOUT if a page stays busy, CD_E_UNSUPPORTED (*done 0)
+     * when rq is beyond what it can express. NULL = the driver uses exec_op.
+     */
+    int (*nand_read_pages)(struct cd_programmer *p, const struct cd_nand_pages *rq, uint32_t *done);
     /**
      * Optional, for programmers that drive chips themselves (libflashrom) and have no exec_op:
      * probe, reconcile with the chip the user named (`named`, the --chip row, or `name`, a

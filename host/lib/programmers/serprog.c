@@ -56,6 +56,7 @@ struct sp {
     uint8_t seq_cmd, seq_alen, seq_dummy;
     uint32_t seq_next;
     char name[17];
+    struct cd_programmer_ops ops; /* sp_ops plus what the device offers */
 };
 
 static bool has(const struct sp *s, uint8_t op)
@@ -437,6 +438,50 @@ static int sp_nor_read(struct cd_programmer *p, uint8_t cmd, uint8_t alen, uint8
     return CD_OK;
 }
 
+/* SPI-NAND pages with CD_R_NAND: one request, one reply stream (status + data per page). */
+static int sp_nand_read_pages(struct cd_programmer *p, const struct cd_nand_pages *rq,
+                              uint32_t *done)
+{
+    struct sp *s = p->priv;
+    *done = 0;
+    if (!rq->count)
+        return CD_OK;
+    if (rq->len == 0 || rq->len > 17408 || rq->column > 0xFFFF || rq->addr_len < 1 ||
+        rq->addr_len > 3 || rq->dummy_len > 4 || (uint64_t)rq->row + rq->count > (1u << 24) ||
+        (rq->plane_row_bit != 0xFF && (rq->plane_row_bit > 23 || rq->plane_col_bit > 15)))
+        return CD_E_UNSUPPORTED;
+    uint8_t b[20];
+    le(b, rq->row, 4);
+    le(b + 4, rq->count, 4);
+    le(b + 8, rq->column, 2);
+    le(b + 10, rq->len, 2);
+    b[12] = rq->cache_op;
+    b[13] = rq->addr_len;
+    b[14] = rq->dummy_len;
+    b[15] = rq->plane_row_bit;
+    b[16] = rq->plane_col_bit;
+    b[17] = 0;
+    le(b + 18, rq->timeout_us > 0xFFFF ? 0xFFFF : rq->timeout_us, 2);
+    s->seq_valid = false;
+    int r = command(s, CD_R_NAND, b, sizeof(b), NULL, 0);
+    if (r)
+        return r;
+    for (uint32_t i = 0; i < rq->count; i++) {
+        if ((r = xrecv(s, &rq->status[i], 1, REPLY_TIMEOUT_MS)))
+            break;
+        if (rq->status[i] & 0x01)
+            return cd_fail(CD_E_TIMEOUT, "%s: row %u still busy after %u us (status 0x%02X)",
+                           s->l->prog, rq->row + i, rq->timeout_us, rq->status[i]);
+        if ((r = xrecv(s, rq->buf + (size_t)i * rq->len, rq->len, REPLY_TIMEOUT_MS)))
+            break;
+        *done = i + 1;
+    }
+    if (r == CD_E_TIMEOUT) /* not a busy chip (that is CD_E_TIMEOUT above): a broken pipe */
+        return cd_fail(CD_E_PROTOCOL, "%s: the NAND page stream stopped at row %u", s->l->prog,
+                       rq->row + *done);
+    return r;
+}
+
 static void sp_close(struct cd_programmer *p)
 {
     struct sp *s = p->priv;
@@ -493,8 +538,10 @@ int cd_serprog_attach(struct sp_link *l, const char *kind, const char *desc,
         cd_programmer_close(p);
         return r;
     }
-    if (s->ext && has(s, CD_R_STREAM))
-        p->ops = &sp_ext_ops;
+    s->ops = s->ext && has(s, CD_R_STREAM) ? sp_ext_ops : sp_ops;
+    if (s->ext && has(s, CD_R_NAND))
+        s->ops.nand_read_pages = sp_nand_read_pages;
+    p->ops = &s->ops;
     p->max_write = s->wrn - 5; /* room for the opcode and a 4-byte address */
     p->max_read = s->rdn;
     char d[512];

@@ -46,6 +46,9 @@ int cd_sp_link_tcp(const char *hostport, struct sp_link **out);
 int cd_sp_link_loop(const struct cd_chip *chip, const char *image, bool plain,
                     struct sp_link **out);
 int cd_sp_link_usb(const char *serial, struct sp_link **out);
+/* Tests: the open loopback's chip model (NULL if none) and how many writes the host sent it. */
+struct cd_spi_model *cd_sp_loop_model(void);
+unsigned long cd_sp_loop_sends(void);
 
 /* A chip model over its contents (the loopback's chip; tests/fw_tcp_server.c uses it too). */
 struct cd_spi_model;

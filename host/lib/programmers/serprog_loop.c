@@ -27,6 +27,18 @@ struct loop_link {
 };
 
 static bool loop_in_use; /* the engine keeps static state: one loopback per process */
+static struct loop_link *loop_open;
+static unsigned long loop_sends;
+
+struct cd_spi_model *cd_sp_loop_model(void)
+{
+    return loop_open ? loop_open->chip.model : NULL;
+}
+
+unsigned long cd_sp_loop_sends(void)
+{
+    return loop_sends;
+}
 
 static int map_image(struct sp_backing *b, const char *path, const struct cd_chip *chip)
 {
@@ -103,6 +115,7 @@ void cd_sp_backing_close(struct sp_backing *b)
 static int loop_send(struct sp_link *l, const void *buf, size_t n)
 {
     (void)l;
+    loop_sends++;
     return fwh_host_write(buf, n) == n || !n ? CD_OK : CD_E_NOMEM;
 }
 
@@ -152,6 +165,7 @@ static void loop_close(struct sp_link *l)
     fwh_reset(NULL);
     cd_sp_backing_close(&k->chip);
     free(k);
+    loop_open = NULL;
     loop_in_use = false;
 }
 
@@ -174,6 +188,7 @@ int cd_sp_link_loop(const struct cd_chip *chip, const char *image, bool plain, s
                                .drain = loop_drain,
                                .close = loop_close};
     loop_in_use = true;
+    loop_open = k;
     fwh_reset(k->chip.model);
     /* Wall-clock time passes on the board too: a plain-serprog host sleeps on its own side
      * while the chip is busy. Board-side waits (O_DELAY) still advance the chip at once. */
