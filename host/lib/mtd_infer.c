@@ -705,11 +705,13 @@ static int diagnose(const struct infer_item *it, size_t n, const uint64_t *F)
         } else {
             char in[256] = "";
             size_t o = 0;
-            for (int j = 0; j < depth && o < sizeof(in) - 80; j++)
-                o +=
-                    (size_t)snprintf(in + o, sizeof(in) - o, "%smtd%d \"%s\" has 0x%llx bytes left",
-                                     j ? "; " : " (", it[stack[j]].index, it[stack[j]].name,
-                                     (unsigned long long)(it[stack[j]].size - used[j]));
+            for (int j = 0; j < depth && o < sizeof(in) - 2; j++) {
+                int w = snprintf(in + o, sizeof(in) - 1 - o, "%smtd%d \"%s\" has 0x%llx bytes left",
+                                 j ? "; " : " (", it[stack[j]].index, it[stack[j]].name,
+                                 (unsigned long long)(it[stack[j]].size - used[j]));
+                /* snprintf says what it would have written: long names are cut, not overrun */
+                o = w < 0 || (size_t)w >= sizeof(in) - 1 - o ? sizeof(in) - 2 : o + (size_t)w;
+            }
             if (depth)
                 snprintf(in + o, sizeof(in) - o, ")");
             return cd_fail(CD_E_BAD_IMAGE,

@@ -411,6 +411,27 @@ static void test_cannot_lay_out(void **state)
     fx_free(&f);
 }
 
+static void test_conflict_long_names(void **state)
+{
+    (void)state;
+    /* fuzzer find: the conflict message lists every open container; long names are cut */
+    char tbl[2048], name[5][80];
+    size_t o = 0;
+    for (int i = 0; i < 5; i++) {
+        snprintf(name[i], sizeof(name[i]), "rootfs_%d_%s", i,
+                 "a_very_long_partition_name_that_goes_on_and_on_and_on_forever");
+        o += (size_t)snprintf(tbl + o, sizeof(tbl) - o, "mtd%d: %08x 00010000 \"%s\"\n", i,
+                              0x80000 >> i, name[i]);
+    }
+    snprintf(tbl + o, sizeof(tbl) - o, "mtd5: 00100000 00010000 \"x\"\n");
+    struct fx f = {0};
+    with_table(&f, tbl);
+    f.o.chip_size[0] = 1 * M;
+    assert_int_equal(build(&f), CD_E_BAD_IMAGE);
+    assert_non_null(strstr(cd_error_detail(), "mtd5 \"x\""));
+    fx_free(&f);
+}
+
 static void test_unplaced(void **state)
 {
     (void)state;
@@ -540,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_exact_second_chip_only),
         cmocka_unit_test(test_exact_conflict),
         cmocka_unit_test(test_cannot_lay_out),
+        cmocka_unit_test(test_conflict_long_names),
         cmocka_unit_test(test_unplaced),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_json_shape),
