@@ -183,10 +183,12 @@ static bool layout_kids(struct search *s, int x, const uint64_t *chipsize)
     for (int j = 0; j < k; j++) {
         const struct infer_item *c = &s->it[L[j]];
         bool last = j == k - 1;
+        /* only the first child sits right after the header; the others follow it */
+        enum cd_mtd_method m = j == 0 ? CD_MTD_HEADER : CD_MTD_INSIDE;
         if (trx)
-            set(h, L[j], pos, CD_MTD_HEADER, WHY_TRX, true);
+            set(h, L[j], pos, m, WHY_TRX, true);
         else
-            set(h, L[j], pos, last ? CD_MTD_TAIL : CD_MTD_HEADER, WHY_GAP,
+            set(h, L[j], pos, last ? CD_MTD_TAIL : m, WHY_GAP,
                 last && s->kd[L[j]].fs && g != BRN_FOOTER);
         pos += c->size;
     }
