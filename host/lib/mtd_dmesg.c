@@ -51,7 +51,7 @@ struct parser {
     char *found_dev; /* device of a "partitions found on MTD device" line not yet used */
     int found_count;
     int found_line;
-    bool noted_rel, noted_abs;
+    bool noted_rel, noted_abs, noted_asparent;
     struct cd_mtd_exact *out;
 };
 
@@ -197,29 +197,45 @@ static bool block_full(const struct block *b)
     return b->parent >= 0 && b->expect >= 0 && b->got >= b->expect;
 }
 
-/* Where a line of block b lands, if it fits its parent: as printed or relative. */
-static bool place(struct parser *ps, int b, uint64_t s, uint64_t e, uint64_t *abs, bool *rel)
+/*
+ * How a split block's numbers are to be read. Kernels since 5.8 print them inside the parent
+ * (the block has a "Creating" line). Older OpenWrt kernels print them in the same numbering
+ * as the parent's own line: from the chip's start when the parent was printed so, but from
+ * the start of "firmware" for a rootfs_data split from a rootfs that was itself printed
+ * inside firmware (4.14: "Creating 2 MTD partitions on \"firmware\"" gives kernel/rootfs
+ * relative, then the headerless squashfs-split block ends at firmware's size).
+ */
+enum reading { READ_ABS, READ_INSIDE, READ_AS_PARENT };
+
+static bool fits(const struct raw *par, uint64_t base, uint64_t s, uint64_t e)
+{
+    uint64_t psize = par->end - par->start;
+    return s + base >= par->abs && e + base <= par->abs + psize && e + base >= e;
+}
+
+/* Where a line of block b lands, if it fits its parent. */
+static bool place(struct parser *ps, int b, uint64_t s, uint64_t e, uint64_t *abs,
+                  enum reading *how)
 {
     const struct block *bl = &ps->blocks[b];
-    if (bl->parent < 0) {
-        *abs = s;
-        *rel = false;
+    *how = READ_ABS;
+    *abs = s;
+    if (bl->parent < 0)
         return true;
-    }
     const struct raw *par = &ps->raw[bl->parent];
-    uint64_t psize = par->end - par->start;
-    bool ok_rel = e <= psize;
-    bool ok_abs = s >= par->abs && e <= par->abs + psize;
-    bool r = bl->header;
-    if (r && !ok_rel && ok_abs)
-        r = false;
-    else if (!r && !ok_abs && ok_rel)
-        r = true;
-    else if (!ok_rel && !ok_abs)
-        return false;
-    *rel = r;
-    *abs = r ? par->abs + s : s;
-    return true;
+    const uint64_t base[] = {par->abs, par->abs - par->start, 0};
+    const enum reading kind[] = {READ_INSIDE, READ_AS_PARENT, READ_ABS};
+    static const int header_order[] = {0, 1, 2}, old_order[] = {1, 0, 2};
+    const int *order = bl->header ? header_order : old_order;
+    for (int k = 0; k < 3; k++) {
+        int j = order[k];
+        if (fits(par, base[j], s, e)) {
+            *how = base[j] == 0 ? READ_ABS : kind[j];
+            *abs = s + base[j];
+            return true;
+        }
+    }
+    return false;
 }
 
 static int line_range(struct parser *ps, const char *p, const char *end, int no)
@@ -263,30 +279,54 @@ static int line_range(struct parser *ps, const char *p, const char *end, int no)
     while (block_full(&ps->blocks[ps->cur]))
         ps->cur = ps->blocks[ps->cur].outer;
     uint64_t abs = 0;
-    bool rel = false;
-    while (!place(ps, ps->cur, s, e, &abs, &rel)) {
+    enum reading how = READ_ABS;
+    bool outside = false;
+    while (!place(ps, ps->cur, s, e, &abs, &how)) {
         const struct block *bl = &ps->blocks[ps->cur];
         /* leave a block early only when it never said how many lines it has */
         if (bl->outer < 0 || bl->expect >= 0) {
-            const struct raw *par = &ps->raw[bl->parent];
-            return cd_fail(CD_E_BAD_IMAGE,
-                           "%s:%d: \"%.*s\" (0x%llx-0x%llx) lies outside \"%s\" (line %d) "
-                           "whether read as offsets inside it or from the chip's start",
-                           ps->origin, no, (int)n, name, (unsigned long long)s,
-                           (unsigned long long)e, par->name, par->line);
+            /* a block without a "Creating" line was registered on the master: what the kernel
+             * printed is what it made, even outside the parent (a vendor squashfs-split
+             * putting rootfs_data after rootfs, Belkin RT3200). A block with one was made
+             * inside its parent, which its lines must fit. */
+            if (bl->header) {
+                const struct raw *par = &ps->raw[bl->parent];
+                return cd_fail(CD_E_BAD_IMAGE,
+                               "%s:%d: \"%.*s\" (0x%llx-0x%llx) lies outside \"%s\" (line %d) "
+                               "whether read as offsets inside it or from the chip's start",
+                               ps->origin, no, (int)n, name, (unsigned long long)s,
+                               (unsigned long long)e, par->name, par->line);
+            }
+            outside = true;
+            abs = s;
+            how = READ_ABS;
+            break;
         }
         ps->cur = bl->outer; /* a count was off: the line belongs further out */
     }
     struct block *bl = &ps->blocks[ps->cur];
     bl->got++;
-    if (bl->parent >= 0) {
-        bool *noted = rel ? &ps->noted_rel : &ps->noted_abs;
+    if (outside) {
+        if (mtd_list_add(&ps->out->notes, &ps->out->nnotes,
+                         "%s:%d: \"%.*s\" (0x%llx-0x%llx) lies outside \"%s\" (line %d) however "
+                         "it is read; taken as offsets from the chip's start",
+                         ps->origin, no, (int)n, name, (unsigned long long)s, (unsigned long long)e,
+                         ps->raw[bl->parent].name, ps->raw[bl->parent].line))
+            return cd_fail(CD_E_NOMEM, "out of memory");
+    } else if (bl->parent >= 0) {
+        bool *noted = how == READ_INSIDE      ? &ps->noted_rel
+                      : how == READ_AS_PARENT ? &ps->noted_asparent
+                                              : &ps->noted_abs;
         if (!*noted) {
             *noted = true;
             if (mtd_list_add(&ps->out->notes, &ps->out->nnotes,
                              "%s:%d: partitions split from \"%s\" read as %s", ps->origin, no,
                              ps->raw[bl->parent].name,
-                             rel ? "offsets inside it (kernels since 5.8 print them so)"
+                             how == READ_INSIDE
+                                 ? "offsets inside it (kernels since 5.8 print them so)"
+                             : how == READ_AS_PARENT
+                                 ? "numbered like it, from the start of its own parent (4.14-era "
+                                   "OpenWrt kernels print rootfs_data so)"
                                  : "offsets from the chip's start (older kernels print them so)"))
                 return cd_fail(CD_E_NOMEM, "out of memory");
         }

@@ -226,6 +226,63 @@ static void test_dmesg_nested_old_kernel(void **state)
     cd_mtd_exact_free(&x);
 }
 
+static void test_dmesg_rootfs_data_numbered_like_rootfs(void **state)
+{
+    (void)state;
+    /* OpenWrt 19.07 (4.14), ZBT WE1326 v5 (openwrt/openwrt PR #2476): kernel/rootfs printed
+     * inside firmware, then a headerless squashfs-split block whose rootfs_data ends at
+     * firmware's size (0xfb0000): numbered from firmware's start, like rootfs itself */
+    struct cd_mtd_exact x;
+    assert_int_equal(dmesg("Creating 4 MTD partitions on \"spi0.0\":\n"
+                           "0x000000000000-0x000000030000 : \"u-boot\"\n"
+                           "0x000000030000-0x000000040000 : \"u-boot-env\"\n"
+                           "0x000000040000-0x000000050000 : \"factory\"\n"
+                           "0x000000050000-0x000001000000 : \"firmware\"\n"
+                           "2 uimage-fw partitions found on MTD device firmware\n"
+                           "Creating 2 MTD partitions on \"firmware\":\n"
+                           "0x000000000000-0x0000001d4391 : \"kernel\"\n"
+                           "0x0000001d4391-0x000000fb0000 : \"rootfs\"\n"
+                           "mtd: device 5 (rootfs) set to be root filesystem\n"
+                           "1 squashfs-split partitions found on MTD device rootfs\n"
+                           "0x000000460000-0x000000fb0000 : \"rootfs_data\"\n",
+                           &x),
+                     CD_OK);
+    assert_int_equal(x.n, 7);
+    assert_int_equal(x.parts[4].offset, 0x50000);
+    assert_int_equal(x.parts[5].offset, 0x224391);
+    assert_int_equal(x.parts[6].offset, 0x4b0000); /* not 0x460000, the number as printed */
+    assert_int_equal(x.parts[6].offset + x.parts[6].size, 0x1000000);
+    cd_mtd_exact_free(&x);
+}
+
+static void test_dmesg_headerless_child_outside_parent(void **state)
+{
+    (void)state;
+    /* Belkin RT3200 stock (dangowrt/owrt-ubi-installer#151): the vendor's squashfs-split
+     * puts rootfs_data right after rootfs; the log is still what the kernel made */
+    struct cd_mtd_exact x;
+    assert_int_equal(dmesg("Boot number = 1, Creating 3 MTD partitions on \"MTK-SNAND\":\n"
+                           "0x000000000000-0x000002300000 : \"Kernel1\"\n"
+                           "0x000002300000-0x000004100000 : \"Kernel2\"\n"
+                           "2 fit-fw partitions found on MTD device Kernel2\n"
+                           "0x000002300000-0x000002580000 : \"kernel\"\n"
+                           "0x000002580000-0x000004100000 : \"rootfs\"\n"
+                           "1 squashfs-split partitions found on MTD device rootfs\n"
+                           "0x000004100000-0x000005a00000 : \"rootfs_data\"\n"
+                           "0x000005a00000-0x000006e00000 : \"mfg\"\n",
+                           &x),
+                     CD_OK);
+    assert_int_equal(x.n, 6);
+    assert_int_equal(x.parts[3].offset, 0x2580000);
+    assert_int_equal(x.parts[4].offset, 0x4100000);
+    assert_int_equal(x.parts[5].offset, 0x5a00000);
+    bool noted = false;
+    for (size_t i = 0; i < x.nnotes; i++)
+        noted |= strstr(x.notes[i], "outside \"rootfs\"") != NULL;
+    assert_true(noted);
+    cd_mtd_exact_free(&x);
+}
+
 static void test_dmesg_two_chips_and_warnings(void **state)
 {
     (void)state;
@@ -448,6 +505,8 @@ int main(void)
         cmocka_unit_test(test_dmesg_old_format),
         cmocka_unit_test(test_dmesg_nested_new_kernel),
         cmocka_unit_test(test_dmesg_nested_old_kernel),
+        cmocka_unit_test(test_dmesg_rootfs_data_numbered_like_rootfs),
+        cmocka_unit_test(test_dmesg_headerless_child_outside_parent),
         cmocka_unit_test(test_dmesg_two_chips_and_warnings),
         cmocka_unit_test(test_dmesg_errors),
         cmocka_unit_test(test_mtdparts_basic),
