@@ -62,6 +62,17 @@ static bool is_prompt(const char *p, const char *end)
     return q == end || *q == ' ' || *q == '\t';
 }
 
+/* The command that printed the table, with or without a prompt in front, however mangled
+ * ("cat /proc/mtd", "root at MiniWrt:/# cat /proc/mtd" from a list archive). */
+static bool names_proc_mtd(const char *p, const char *end)
+{
+    static const char cmd[] = "/proc/mtd";
+    for (; p + sizeof(cmd) - 1 <= end; p++)
+        if (!memcmp(p, cmd, sizeof(cmd) - 1))
+            return true;
+    return false;
+}
+
 static bool hex_field(const char **pp, const char *end, uint64_t *out)
 {
     const char *p = *pp;
@@ -199,7 +210,7 @@ int cd_mtd_parse_proc(const char *text, size_t len, const char *origin, struct c
         const char *name;
         size_t namelen;
         if (!parse_entry(p, end, &index, &size, &es, &name, &namelen)) {
-            if (is_prompt(p, end))
+            if (is_prompt(p, end) || names_proc_mtd(p, end))
                 continue;
             rc = cd_fail(CD_E_BAD_IMAGE,
                          "%s:%d: expected a /proc/mtd line like 'mtd3: 00010000 00010000 "

@@ -74,6 +74,17 @@ static void test_proc_pasted(void **state)
     assert_string_equal(t.entries[2].name, "big \"one\"");
     assert_int_equal(t.entries[2].size, 0x100000000ULL);
     cd_mtd_table_free(&t);
+    /* the command alone, and a prompt a mailing-list archive mangled ("root at host") */
+    assert_int_equal(proc("cat /proc/mtd\n"
+                          "dev: size erasesize name\n"
+                          "mtd0: 0000c000 00001000 \"routerboot\"\n"
+                          "root at MiniWrt:/# cat /proc/mtd\n"
+                          "mtd0: 00040000 00010000 \"boot\"\n",
+                          &t),
+                     CD_OK);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.ntables, 2);
+    cd_mtd_table_free(&t);
 }
 
 static void test_proc_several_tables(void **state)
