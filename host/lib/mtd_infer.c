@@ -46,6 +46,7 @@ enum role { R_TOP, R_CHILD, R_ALIAS };
 /* Name classes, computed once per item: the search asks them at every node. */
 struct kind {
     bool fs, kernel, whole, container, firmware, filler;
+    bool tail_data;    /* data vendors keep at the chip's end (oem, bdinfo, backup) */
     bool rootfs, late; /* a "rootfs*" container; "rootfs_data" that may come late */
 };
 
@@ -96,6 +97,19 @@ static bool filler_like(const char *name)
 {
     static const char *const p[] = {"unused", "reserved", "rsvd",  "free", "empty",
                                     "spare",  "padding",  "blank", "gap",  NULL};
+    for (const char *const *q = p; *q; q++)
+        if (prefix(name, *q))
+            return true;
+    return false;
+}
+
+/* Small partitions vendor kernels keep at the end of the flash and may register before the
+ * firmware container that lies in front of them (HiWiFi HC5x61: oem, bdinfo and backup at
+ * 0xfc0000.. are listed before "firmware" at 0x50000). Not nvram: Broadcom NAND boxes keep it
+ * right after boot (the seed table). */
+static bool tail_data_like(const char *name)
+{
+    static const char *const p[] = {"oem", "bdinfo", "backup", NULL};
     for (const char *const *q = p; *q; q++)
         if (prefix(name, *q))
             return true;
@@ -449,6 +463,36 @@ static void leaf(struct search *s)
             filler[c] = !s->it[last].pinned && s->kd[last].filler;
         }
     }
+    /* Linux before 2.6.3x gave a rootfs_data the squashfs left no room for size 0, which
+     * add_one_partition() read as "to the end of the master": it then starts where rootfs
+     * ends and its size is what follows rootfs on the chip (Netgear WNR2000v5 stock). When
+     * the sizes allow that reading too, the tail is not certain. */
+    for (size_t i = 0; i < n; i++) {
+        int r = s->cont[i];
+        if (!s->kd[i].late || s->role[i] != R_CHILD || r >= (int)n || !h->certain[i])
+            continue;
+        uint64_t rend = h->off[r] + s->it[r].size, cs = chipsize[h->chip[i]];
+        if (cs && rend < cs && cs - rend == s->it[i].size) {
+            h->certain[i] = false;
+            h->why[i] = WHY_EMPTY_SPLIT;
+        }
+    }
+    /* end-of-flash data listed before a container that comes later at the top level: vendor
+     * tables register in any order, so neither they nor the container are certain */
+    for (size_t i = 0; i < n; i++) {
+        if (!s->kd[i].tail_data || s->role[i] != R_TOP || s->it[i].pinned)
+            continue;
+        size_t q = n;
+        for (size_t j = i + 1; j < n; j++)
+            if (s->role[j] == R_TOP && h->chip[j] == h->chip[i] && s->kd[j].container &&
+                !s->kd[j].whole && !s->it[j].pinned)
+                q = j;
+        for (size_t j = i; q < n && j <= q; j++)
+            if (s->role[j] == R_TOP && h->chip[j] == h->chip[i] && h->certain[j]) {
+                h->certain[j] = false;
+                h->why[j] = WHY_ORDER;
+            }
+    }
     /* uncertainty flows down: a hole makes the top level uncertain, an uncertain container
      * its children */
     for (size_t i = 0; i < n; i++) {
@@ -761,6 +805,7 @@ int infer_layout(const struct infer_item *it, size_t n, const uint64_t *chip_siz
                               .container = container_like(it[i].name),
                               .firmware = prefix(it[i].name, "firmware"),
                               .filler = filler_like(it[i].name),
+                              .tail_data = tail_data_like(it[i].name),
                               .rootfs = prefix(it[i].name, "rootfs") &&
                                         strcasecmp(it[i].name, "rootfs_data") != 0,
                               .late = !strcasecmp(it[i].name, "rootfs_data")};

@@ -24,20 +24,22 @@ struct infer_item {
 /* Why a placement is (un)certain, for the note. */
 enum infer_why {
     WHY_NONE = 0,
-    WHY_TILED,      /* top-level, chip complete */
-    WHY_HOLE,       /* top-level, the chip is not fully covered */
-    WHY_INSIDE,     /* children fill their container exactly */
-    WHY_TRX,        /* 28-byte TRX header in front */
-    WHY_GAP,        /* children leave room: header in front or gap between */
-    WHY_TAIL_FS,    /* single filesystem child at its container's end */
-    WHY_TAIL_OTHER, /* single child of another kind: assumed at the end */
-    WHY_WHOLE_HOLE, /* children of a whole-chip partition that do not fill it */
-    WHY_FOLLOWS,    /* next to an exactly known sibling */
-    WHY_ALIAS,      /* the same range as a run of partitions */
-    WHY_PINNED,     /* exact source */
-    WHY_PARENT,     /* its container's offset is uncertain */
-    WHY_UNALIGNED,  /* tail of a container that does not end on an erase block */
-    WHY_FILLER,     /* a filler ("unused", "reserved") listed last may belong earlier */
+    WHY_TILED,       /* top-level, chip complete */
+    WHY_HOLE,        /* top-level, the chip is not fully covered */
+    WHY_INSIDE,      /* children fill their container exactly */
+    WHY_TRX,         /* 28-byte TRX header in front */
+    WHY_GAP,         /* children leave room: header in front or gap between */
+    WHY_TAIL_FS,     /* single filesystem child at its container's end */
+    WHY_TAIL_OTHER,  /* single child of another kind: assumed at the end */
+    WHY_WHOLE_HOLE,  /* children of a whole-chip partition that do not fill it */
+    WHY_FOLLOWS,     /* next to an exactly known sibling */
+    WHY_ALIAS,       /* the same range as a run of partitions */
+    WHY_PINNED,      /* exact source */
+    WHY_PARENT,      /* its container's offset is uncertain */
+    WHY_UNALIGNED,   /* tail of a container that does not end on an erase block */
+    WHY_FILLER,      /* a filler ("unused", "reserved") listed last may belong earlier */
+    WHY_EMPTY_SPLIT, /* rootfs_data could be an old kernel's empty split grown to the chip end */
+    WHY_ORDER,       /* end-of-flash data listed before a container: the order may not hold */
 };
 
 /* One complete layout consistent with every rule. */

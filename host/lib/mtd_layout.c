@@ -292,6 +292,19 @@ static void note_for(const struct infer_item *it, size_t nit, const struct infer
                  "\"reserved\"...), which device trees sometimes append for an earlier "
                  "gap: the order may not be the layout");
         break;
+    case WHY_EMPTY_SPLIT:
+        snprintf(buf, n,
+                 "taken as the tail of \"%s\"; an old kernel would have put a rootfs_data the "
+                 "squashfs left no room for right after it instead, running to the chip's end, "
+                 "and the sizes fit that too",
+                 par);
+        break;
+    case WHY_ORDER:
+        snprintf(buf, n,
+                 "laid in listing order, but data vendors keep at the chip's end (oem, bdinfo, "
+                 "backup) is listed before a firmware container here: vendor tables "
+                 "register in any order");
+        break;
     case WHY_PARENT:
         snprintf(buf, n, "inside \"%s\", whose own offset is uncertain", par);
         break;

@@ -82,10 +82,26 @@ static bool has(const char *s, const char *sub)
     return false;
 }
 
+/* Names compare without case, and ' ', '-' and '_' alike ("whole flash" = "whole_flash"). */
+static bool same_name(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int x = tolower((unsigned char)*a), y = tolower((unsigned char)*b);
+        if (x == ' ' || x == '-')
+            x = '_';
+        if (y == ' ' || y == '-')
+            y = '_';
+        if (x != y)
+            return false;
+        if (!x)
+            return true;
+    }
+}
+
 static bool in_list(const char *name, const char *const *list)
 {
     for (; *list; list++)
-        if (!strcasecmp(name, *list))
+        if (same_name(name, *list))
             return true;
     return false;
 }
@@ -93,8 +109,9 @@ static bool in_list(const char *name, const char *const *list)
 bool mtd_name_is_whole_chip(const char *name)
 {
     static const char *const names[] = {
-        "all",   "whole",  "whole_flash", "wholeflash", "fullflash", "full_flash", "full",
-        "flash", "entire", "allflash",    "all_flash",  "spi-flash", "dummy-full", NULL};
+        "all",    "whole",  "whole_flash", "wholeflash", "fullflash", "full_flash", "full",
+        "flash",  "entire", "allflash",    "all_flash",  "spi-flash", "dummy-full", "nflash",
+        "sflash", "pflash", "bcmsflash",   "brcmnand",   NULL}; /* Broadcom masters */
     if (in_list(name, names))
         return true;
     /* a partitioned master registered as a device of its own: "spi0.0", "spi32766.0",
