@@ -371,6 +371,45 @@ static int cross_check(const struct cd_mtd_exact *a, const struct cd_mtd_exact *
     return CD_OK;
 }
 
+/*
+ * The exact sources place some partitions and /proc/mtd's sizes leave the others no room
+ * around them (vendor boxes list volumes and partitions of a second driver that the boot log
+ * does not show). Keep what is known instead of failing: the rest is not placed.
+ */
+static int exact_only(struct cd_mtd_layout *l, const struct infer_item *it, size_t ni,
+                      const int *part_of)
+{
+    size_t pinned = 0;
+    for (size_t k = 0; k < ni; k++)
+        pinned += it[k].pinned;
+    if (!pinned)
+        return CD_E_BAD_IMAGE; /* the detail set by the inference stands */
+    char why[200];
+    snprintf(why, sizeof(why), "%s", cd_error_detail());
+    l->nchips = 1;
+    for (size_t k = 0; k < ni; k++) {
+        struct cd_mtd_part *p = &l->parts[part_of[k]];
+        if (!it[k].pinned) {
+            p->placed = false;
+            p->method = CD_MTD_NONE;
+            snprintf(p->note, sizeof(p->note),
+                     "not in the exact source, and /proc/mtd's sizes leave it no room next to "
+                     "the partitions that are: not placed");
+            continue;
+        }
+        p->offset = it[k].pin_off;
+        p->chip = it[k].pin_chip < 0 ? 0 : (unsigned)it[k].pin_chip;
+        p->method = it[k].pin_method;
+        p->certain = true;
+        snprintf(p->note, sizeof(p->note), "%s",
+                 it[k].pin_method == CD_MTD_MTDPARTS ? "exact, from mtdparts"
+                                                     : "exact, from the boot log");
+        if (p->chip + 1 > l->nchips)
+            l->nchips = p->chip + 1;
+    }
+    return msg(l, "only the exactly known partitions are placed: %s", why);
+}
+
 static int from_table(struct cd_mtd_layout *l, const struct cd_mtd_opts *o,
                       struct cd_mtd_exact *exact[2], const uint64_t *F)
 {
@@ -425,8 +464,11 @@ static int from_table(struct cd_mtd_layout *l, const struct cd_mtd_opts *o,
     for (int k = 0; k < 2; k++)
         if (exact[k] && (rc = pin(t, exact[k], it, item_of, l)))
             goto out;
-    if ((rc = infer_layout(it, ni, F, &res)))
+    if ((rc = infer_layout(it, ni, F, &res))) {
+        if (rc == CD_E_BAD_IMAGE)
+            rc = exact_only(l, it, ni, part_of);
         goto out;
+    }
 
     bool *settled = calloc(ni ? ni : 1, sizeof(*settled));
     if (!settled) {
