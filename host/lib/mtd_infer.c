@@ -330,6 +330,20 @@ static void leaf(struct search *s)
     memset(h->chip_extent, 0, sizeof(h->chip_extent));
     memset(h->chip_complete, 0, sizeof(h->chip_complete));
 
+    /* what one exact source puts on one device lies on one chip, and on different chips
+     * what it puts on different devices (the numbers themselves need not match) */
+    for (size_t i = 0; i < n; i++) {
+        int gi = s->it[i].pin_group;
+        if (gi < 0)
+            continue;
+        for (size_t j = i + 1; j < n; j++) {
+            int gj = s->it[j].pin_group;
+            if (gj < 0 || gi / CD_MTD_MAX_CHIPS != gj / CD_MTD_MAX_CHIPS)
+                continue;
+            if ((gi == gj) != (s->chip[i] == s->chip[j]))
+                return;
+        }
+    }
     /* top level first: their offsets were fixed when they were placed */
     for (size_t i = 0; i < n; i++) {
         h->chip[i] = s->chip[i];

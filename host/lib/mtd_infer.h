@@ -17,7 +17,8 @@ struct infer_item {
     unsigned table; /* a new pasted table always starts a new chip */
     bool pinned;    /* offset known exactly */
     uint64_t pin_off;
-    int pin_chip; /* -1 = any */
+    int pin_chip;  /* -1 = any */
+    int pin_group; /* the exact source's device: same group = same chip; -1 = none */
     enum cd_mtd_method pin_method;
 };
 

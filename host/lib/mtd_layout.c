@@ -160,6 +160,7 @@ static int pin(const struct cd_mtd_table *t, const struct cd_mtd_exact *x, struc
         /* the source's chip numbers count only the devices it names (a log grepped for the
          * NAND lines has one): the search places the chip, the offset is what is exact */
         e->pin_chip = -1;
+        e->pin_group = (x->from_mtdparts ? CD_MTD_MAX_CHIPS : 0) + (int)p->chip;
         e->pin_method = x->from_mtdparts ? CD_MTD_MTDPARTS : CD_MTD_DMESG;
     }
     free(map);
@@ -398,7 +399,9 @@ static int exact_only(struct cd_mtd_layout *l, const struct infer_item *it, size
             continue;
         }
         p->offset = it[k].pin_off;
-        p->chip = it[k].pin_chip < 0 ? 0 : (unsigned)it[k].pin_chip;
+        p->chip = it[k].pin_chip >= 0    ? (unsigned)it[k].pin_chip
+                  : it[k].pin_group >= 0 ? (unsigned)(it[k].pin_group % CD_MTD_MAX_CHIPS)
+                                         : 0;
         p->method = it[k].pin_method;
         p->certain = true;
         snprintf(p->note, sizeof(p->note), "%s",
@@ -454,7 +457,8 @@ static int from_table(struct cd_mtd_layout *l, const struct cd_mtd_opts *o,
                                            .size = e->size,
                                            .eb = e->erasesize,
                                            .table = e->table,
-                                           .pin_chip = -1};
+                                           .pin_chip = -1,
+                                           .pin_group = -1};
         }
         if (add_part(l, &q)) {
             rc = cd_fail(CD_E_NOMEM, "out of memory");
