@@ -227,11 +227,15 @@ static void note_for(const struct infer_item *it, size_t nit, const struct infer
                      "the partitions cover 0x%llx of the 0x%llx-byte chip: a gap /proc/mtd does "
                      "not show may lie anywhere before it",
                      (unsigned long long)h->chip_extent[c], (unsigned long long)chips[c].size);
-        else
+        else if (!mtd_pow2(h->chip_extent[c]))
             snprintf(buf, n,
                      "the partitions add up to 0x%llx bytes, which is no flash size: something is "
                      "not listed, and the gap may lie anywhere before it",
                      (unsigned long long)h->chip_extent[c]);
+        else
+            snprintf(buf, n,
+                     "laid end to end, but in this layout a firmware or whole-chip partition does "
+                     "not hold what it should, so the chip may not be covered as listed");
         break;
     case WHY_INSIDE:
         snprintf(buf, n, "inside \"%s\", whose children fill it exactly", par);
