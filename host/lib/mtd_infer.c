@@ -65,6 +65,7 @@ struct search {
     uint64_t *ksum;
     bool *kpinned;
     uint64_t cursor[CD_MTD_MAX_CHIPS];
+    bool closed[CD_MTD_MAX_CHIPS]; /* an alias without a container's name ended the table */
     int stack[MAX_DEPTH];
     int depth;
     unsigned curchip;
@@ -330,6 +331,14 @@ static void leaf(struct search *s)
     memset(h->chip_extent, 0, sizeof(h->chip_extent));
     memset(h->chip_complete, 0, sizeof(h->chip_complete));
 
+    /* an alias without a container's name ends its chip's table, with other aliases only */
+    for (size_t a = 0; a < n; a++) {
+        if (s->role[a] != R_ALIAS || s->kd[a].container)
+            continue;
+        for (size_t j = a + 1; j < n; j++)
+            if (s->chip[j] == s->chip[a] && s->role[j] != R_ALIAS)
+                return;
+    }
     /* what one exact source puts on one device lies on one chip, and on different chips
      * what it puts on different devices (the numbers themselves need not match) */
     for (size_t i = 0; i < n; i++) {
@@ -638,19 +647,24 @@ static void try_alias(struct search *s, size_t i, int k)
 {
     const struct infer_item *x = &s->it[i];
     /* aliases the kernel produces: old cmdline/tp-link "firmware" over kernel + rootfs,
-     * bcm63xx-style "linux", whole-chip "all"; any other name matching a run is chance */
-    if (x->pinned || !s->kd[i].container)
+     * bcm63xx-style "linux", whole-chip "all". Another name may alias only the run listed
+     * right before it, and only among the aliases that end a chip's table (ZyXEL Keenetic
+     * Viva: "backup" over firmware..storage, then "full"; leaf() checks the second part):
+     * anything else matching a run is chance (EA6350v3: APPSBL = QSEE + CDT + APPSBLENV) */
+    if (x->pinned)
         return;
+    bool any_run = s->kd[i].container;
     int c = s->stack[k];
     const int *L = &s->kids[(size_t)c * s->n];
     int nk = s->nk[c];
     for (int a = 0; a < nk; a++) {
         uint64_t sum = 0;
         for (int b = a; b < nk && sum < x->size; b++) {
-            if (s->it[L[b]].pinned)
+            /* partitions of one master share its erase size: so does an alias and its run */
+            if (s->it[L[b]].pinned || (x->eb && s->it[L[b]].eb && x->eb != s->it[L[b]].eb))
                 break;
             sum += s->it[L[b]].size;
-            if (sum == x->size && b > a) {
+            if (sum == x->size && b > a && (any_run || b == nk - 1)) {
                 int saved[MAX_DEPTH];
                 int depth = s->depth;
                 memcpy(saved, s->stack, sizeof(saved));
@@ -660,7 +674,10 @@ static void try_alias(struct search *s, size_t i, int k)
                 s->alias_first[i] = L[a];
                 s->alias_last[i] = L[b];
                 s->depth = k + 1; /* an alias closes what was open below its level */
+                bool closed = s->closed[s->curchip];
+                s->closed[s->curchip] = !any_run || closed;
                 dfs(s, i + 1);
+                s->closed[s->curchip] = closed;
                 memcpy(s->stack, saved, sizeof(saved));
                 s->depth = depth;
             }
@@ -712,12 +729,15 @@ static void dfs(struct search *s, size_t i)
         return;
     }
     if (!newtable) {
-        for (int k = s->depth - 1; k >= 1; k--)
+        /* after a plain-named alias only aliases may follow on its chip */
+        bool open = !s->closed[s->curchip];
+        for (int k = s->depth - 1; open && k >= 1; k--)
             try_child(s, i, k);
-        try_top(s, i, s->curchip);
+        if (open)
+            try_top(s, i, s->curchip);
         for (int k = 0; k < s->depth; k++)
             try_alias(s, i, k);
-        if (s->kd[i].late)
+        if (open && s->kd[i].late)
             for (size_t c = 0; c < i; c++)
                 if (s->kd[c].rootfs)
                     try_late_child(s, i, (int)c);
