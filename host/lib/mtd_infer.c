@@ -26,6 +26,7 @@
  * is certain only if every surviving layout agrees on it and the rule that placed it allows
  * no alternative.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,22 @@ static bool tail_data_like(const char *name)
         if (prefix(name, *q))
             return true;
     return false;
+}
+
+/* Two slots of a dual image: listed together, the same size, names that differ only in a
+ * trailing number ("kernel0"/"kernel1", "rootfs"/"rootfs_1"), kernel or filesystem ones. */
+static bool slot_pair(const struct search *s, size_t a)
+{
+    if (a + 1 >= s->n || s->it[a].size != s->it[a + 1].size || !(s->kd[a].kernel || s->kd[a].fs) ||
+        !(s->kd[a + 1].kernel || s->kd[a + 1].fs))
+        return false;
+    const char *x = s->it[a].name, *y = s->it[a + 1].name;
+    size_t nx = strlen(x), ny = strlen(y);
+    while (nx && (isdigit((unsigned char)x[nx - 1]) || x[nx - 1] == '_' || x[nx - 1] == '-'))
+        nx--;
+    while (ny && (isdigit((unsigned char)y[ny - 1]) || y[ny - 1] == '_' || y[ny - 1] == '-'))
+        ny--;
+    return nx && nx == ny && !strncasecmp(x, y, nx) && strcasecmp(x, y);
 }
 
 /*
@@ -433,6 +450,26 @@ static void leaf(struct search *s)
     for (unsigned c = 0; c < nchips; c++)
         if (!h->chip_complete[c])
             tier++;
+    /* A partition followed by kernel/rootfs-named ones whose sizes add up to exactly its own
+     * is what a split looks like. A layout that lays them beside it instead earns no credit
+     * for covering the chip: that the hole left by the split equals their size is chance
+     * (EcoNet JCOW407: tclinux = tclinux_kernel + tclinux_rootfs on 224 of 256 MiB). */
+    for (size_t i = 0; i < n; i++) {
+        if (s->role[i] != R_TOP)
+            continue;
+        uint64_t sum = 0;
+        bool named = false, nested = true;
+        size_t j = i + 1;
+        for (; j < n && sum < s->it[i].size; j++) {
+            sum += s->it[j].size;
+            named |= s->kd[j].kernel || s->kd[j].fs;
+            nested &= s->cont[j] == (int)i;
+        }
+        if (sum == s->it[i].size && j - i > 2 && named && !nested) {
+            tier++;
+            break;
+        }
+    }
     /* on a chip with exactly known partitions, the others are laid after their known
      * neighbour: certain only where a run of them fills the room up to the next known one
      * (or to the chip's end) exactly */
@@ -515,6 +552,25 @@ static void leaf(struct search *s)
                 h->certain[j] = false;
                 h->why[j] = WHY_ORDER;
             }
+    }
+    /* Dual-image slots listed kernels first, then filesystems ("kernel0 kernel1 ... rootfs0
+     * rootfs1") may lie kernel0 rootfs0 kernel1 rootfs1 on the chip (Sharp AS111 / ZTE) or in
+     * the listed order (Xiaomi AC2100): what lies from the first pair's second slot to the
+     * second pair's is not certain. */
+    for (size_t a = 0; a + 3 < n; a++) {
+        if (!slot_pair(s, a))
+            continue;
+        for (size_t b = a + 2; b + 1 < n; b++) {
+            if (!slot_pair(s, b) || s->cont[b] != s->cont[a] || s->cont[b + 1] != s->cont[a])
+                continue;
+            for (size_t j = a + 1; j <= b + 1; j++)
+                if (s->cont[j] == s->cont[a] && s->role[j] != R_ALIAS && !s->it[j].pinned &&
+                    h->certain[j]) {
+                    h->certain[j] = false;
+                    h->why[j] = WHY_SLOTS;
+                }
+            break;
+        }
     }
     /* uncertainty flows down: a hole makes the top level uncertain, an uncertain container
      * its children */

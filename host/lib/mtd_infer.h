@@ -40,6 +40,7 @@ enum infer_why {
     WHY_UNALIGNED,   /* tail of a container that does not end on an erase block */
     WHY_FILLER,      /* a filler ("unused", "reserved") listed last may belong earlier */
     WHY_EMPTY_SPLIT, /* rootfs_data could be an old kernel's empty split grown to the chip end */
+    WHY_SLOTS,       /* dual-image slots listed by kind may interleave on the chip */
     WHY_ORDER,       /* end-of-flash data listed before a container: the order may not hold */
 };
 

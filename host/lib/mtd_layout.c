@@ -304,6 +304,11 @@ static void note_for(const struct infer_item *it, size_t nit, const struct infer
                  "and the sizes fit that too",
                  par);
         break;
+    case WHY_SLOTS:
+        snprintf(buf, n,
+                 "laid in listing order, but the table lists dual-image slots by kind (kernels, "
+                 "then filesystems), which vendors lay out either that way or slot by slot");
+        break;
     case WHY_ORDER:
         snprintf(buf, n,
                  "laid in listing order, but data vendors keep at the chip's end (oem, bdinfo, "

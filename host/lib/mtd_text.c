@@ -134,11 +134,18 @@ bool mtd_name_is_fs(const char *name)
     return has(name, "rootfs");
 }
 
-bool mtd_name_is_kernel(const char *name)
+/* The names split parsers and OpenWrt device trees give the partition holding the kernel. */
+static bool kernel_exact(const char *name)
 {
     static const char *const names[] = {"kernel",  "linux",   "loader",     "kernel_1", "kernel_2",
                                         "kernel1", "kernel2", "alt_kernel", NULL};
     return in_list(name, names);
+}
+
+bool mtd_name_is_kernel(const char *name)
+{
+    /* vendor names around the word: "tclinux_kernel", "KernelFS", "kernel_stock" */
+    return kernel_exact(name) || has(name, "kernel");
 }
 
 enum mtd_expect mtd_expectation(const char *name)
@@ -150,7 +157,7 @@ enum mtd_expect mtd_expectation(const char *name)
         return MTD_EXPECT_UBI;
     if (has(name, "rootfs"))
         return MTD_EXPECT_FS;
-    if (mtd_name_is_kernel(name))
+    if (kernel_exact(name)) /* not "KernelFS", a TRX */
         return MTD_EXPECT_KERNEL;
     if (!strcasecmp(name, "firmware") || !strcasecmp(name, "firmware1") ||
         !strcasecmp(name, "firmware2") || !strcasecmp(name, "firmware_1") ||
