@@ -25,6 +25,7 @@
 #include <ini.h>
 
 #include "chipdb_internal.h"
+#include "chipdb_values.h"
 #include "chipdump/error.h"
 
 /* Conversion order matters only in that later steps may use earlier results. */
@@ -105,9 +106,6 @@ static const struct {
     [K_CONT_READ] = {"cont_read", F_NAND},
 };
 
-/* Longer names are surely a mistake, and the edit distance only looks at 63 characters. */
-#define MAX_NAME_LEN 63
-
 struct parser {
     const char *origin;
     struct cd_chip_list *out;
@@ -175,181 +173,6 @@ static bool ferr(struct parser *p, enum key k, const char *fmt, ...)
     return false;
 }
 
-/* ---- small value parsers: true on success, no messages ---- */
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-static char *trim(char *s)
-{
-    while (is_space(*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && is_space(s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-/* "256", "4K", "16M", "1G" (powers of 1024); zero is not a size. */
-static bool parse_size(const char *s, uint64_t max, uint64_t *out)
-{
-    char digits[24];
-    size_t n = strlen(s);
-    static const char units[] = "KkMmGg";
-    const char *suffix = n > 1 ? strchr(units, s[n - 1]) : NULL;
-    unsigned shift = suffix ? 10 * (unsigned)(1 + (suffix - units) / 2) : 0;
-    if (shift)
-        n--;
-    if (n == 0 || n >= sizeof(digits))
-        return false;
-    memcpy(digits, s, n);
-    digits[n] = '\0';
-    uint64_t v;
-    if (!parse_uint(digits, max >> shift, &v) || v == 0)
-        return false;
-    *out = v << shift;
-    return true;
-}
-
-/* Exactly two hex digits. */
-static bool parse_hex_byte(const char *s, uint8_t *out)
-{
-    if (strlen(s) != 2 || !isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
-        return false;
-    *out = (uint8_t)strtoul(s, NULL, 16);
-    return true;
-}
-
-/* A decimal with up to three decimals, in thousandths: "2.7" -> 2700, "45" -> 45000. */
-static bool parse_milli(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    int decimals = -1; /* -1: no '.' seen */
-    bool digits = false;
-    for (; *s; s++) {
-        if (*s == '.' && decimals < 0 && digits) {
-            decimals = 0;
-            continue;
-        }
-        if (*s < '0' || *s > '9' || decimals == 3 || v > 100000000)
-            return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-        digits = true;
-        if (decimals >= 0)
-            decimals++;
-    }
-    if (!digits || decimals == 0)
-        return false;
-    for (int d = decimals < 0 ? 0 : decimals; d < 3; d++)
-        v *= 10;
-    *out = v;
-    return true;
-}
-
-/* "45/400ms", "0.4/3ms", "40/200s", "25/100us" -> typ, max in ms (to_ms) or us, rounded up. */
-static bool parse_times(char *s, bool to_ms, uint32_t *typ, uint32_t *max)
-{
-    size_t n = strlen(s);
-    uint64_t ns_per_milli; /* nanoseconds per thousandth of the unit */
-    if (n > 2 && strcmp(s + n - 2, "us") == 0) {
-        ns_per_milli = 1;
-        n -= 2;
-    } else if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
-        ns_per_milli = 1000;
-        n -= 2;
-    } else if (n > 1 && s[n - 1] == 's') {
-        ns_per_milli = 1000000;
-        n -= 1;
-    } else {
-        return false;
-    }
-    char buf[48];
-    if (n >= sizeof(buf))
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *slash = strchr(buf, '/');
-    if (!slash)
-        return false;
-    *slash = '\0';
-    uint64_t v[2];
-    if (!parse_milli(buf, &v[0]) || !parse_milli(slash + 1, &v[1]))
-        return false;
-    uint64_t div = to_ms ? 1000000 : 1000;
-    uint32_t r[2];
-    for (int i = 0; i < 2; i++) {
-        uint64_t t = (v[i] * ns_per_milli + div - 1) / div; /* v < 1e13: no overflow */
-        if (t > UINT32_MAX)
-            return false;
-        r[i] = (uint32_t)t;
-    }
-    if (r[1] == 0)
-        return false; /* a maximum is a timeout: zero makes no sense */
-    *typ = r[0];
-    *max = r[1];
-    return true;
-}
-
-/* Chip names and aliases end up on command lines: printable, no blanks or INI specials. */
-static const char *name_problem(const char *s)
-{
-    static _Thread_local char why[64];
-    if (!*s)
-        return "empty name";
-    if (strlen(s) > MAX_NAME_LEN)
-        return "name longer than 63 characters";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c <= ' ' || c >= 0x7f || strchr(",;#[]=\"'", c)) {
-            snprintf(why, sizeof(why), "character '%c' not allowed in a name", c > ' ' ? c : '?');
-            return why;
-        }
-    }
-    return NULL;
-}
-
-/* A word such as an id_group or decoder name: letters, digits, '-', '_' and '.'. */
-static bool is_word(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
-            return false;
-    return true;
-}
-
-static void fmt_size(uint64_t v, char *buf, size_t n)
-{
-    if (v && v % (1u << 30) == 0)
-        snprintf(buf, n, "%lluG", (unsigned long long)(v >> 30));
-    else if (v && v % (1u << 20) == 0)
-        snprintf(buf, n, "%lluM", (unsigned long long)(v >> 20));
-    else if (v && v % (1u << 10) == 0)
-        snprintf(buf, n, "%lluK", (unsigned long long)(v >> 10));
-    else
-        snprintf(buf, n, "%llu", (unsigned long long)v);
-}
-
 /* ---- fields ---- */
 
 static bool field_word(struct parser *p, enum key k, const char *const *words, size_t n,
@@ -379,14 +202,14 @@ static bool field_string(struct parser *p, enum key k, char **out)
 
 static bool field_size(struct parser *p, enum key k, uint64_t max, uint64_t *out)
 {
-    if (!parse_size(p->f[k].val, max, out))
+    if (!chipdb_parse_size(p->f[k].val, max, out))
         return ferr(p, k, "bad size '%s'", p->f[k].val);
     return true;
 }
 
 static bool field_count(struct parser *p, enum key k, uint64_t max, uint64_t *out)
 {
-    if (!parse_uint(p->f[k].val, max, out) || *out == 0)
+    if (!chipdb_parse_uint(p->f[k].val, max, out) || *out == 0)
         return ferr(p, k, "bad number '%s' (expected 1 to %llu)", p->f[k].val,
                     (unsigned long long)max);
     return true;
@@ -394,7 +217,7 @@ static bool field_count(struct parser *p, enum key k, uint64_t max, uint64_t *ou
 
 static bool field_times(struct parser *p, enum key k, bool to_ms, uint32_t *typ, uint32_t *max)
 {
-    if (!parse_times(p->f[k].val, to_ms, typ, max))
+    if (!chipdb_parse_times(p->f[k].val, to_ms, typ, max))
         return ferr(p, k, "bad time '%s' (expected TYP/MAX with unit us, ms or s, e.g. 45/400ms)",
                     p->f[k].val);
     return true;
@@ -406,7 +229,7 @@ static bool field_id(struct parser *p, struct cd_chip *c)
     for (tok = strtok_r(p->f[K_ID].val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         if (c->id_len == CD_MAX_ID_LEN)
             return ferr(p, K_ID, "more than %d bytes", CD_MAX_ID_LEN);
-        if (!parse_hex_byte(tok, &c->id[c->id_len]))
+        if (!chipdb_parse_hex_byte(tok, &c->id[c->id_len]))
             return ferr(p, K_ID, "bad hex byte '%s' (expected bytes like 'EF 40 18')", tok);
         c->id_len++;
     }
@@ -417,8 +240,8 @@ static bool field_aliases(struct parser *p, struct cd_chip *c)
 {
     char *save, *tok;
     for (tok = strtok_r(p->f[K_ALIASES].val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        tok = trim(tok);
-        const char *why = name_problem(tok);
+        tok = chipdb_trim(tok);
+        const char *why = chipdb_name_problem(tok);
         if (why)
             return ferr(p, K_ALIASES, "bad alias '%s': %s", tok, why);
         if (c->naliases == CD_MAX_ALIASES)
@@ -443,8 +266,9 @@ static bool field_voltage(struct parser *p, struct cd_chip *c)
     uint64_t lo, hi;
     if (dash) {
         *dash = '\0';
-        bool ok = parse_milli(trim(v), &lo) && parse_milli(trim(dash + 1), &hi) && lo > 0 &&
-                  lo <= UINT16_MAX && hi <= UINT16_MAX;
+        bool ok = chipdb_parse_milli(chipdb_trim(v), &lo) &&
+                  chipdb_parse_milli(chipdb_trim(dash + 1), &hi) && lo > 0 && lo <= UINT16_MAX &&
+                  hi <= UINT16_MAX;
         *dash = '-';
         if (ok) {
             c->vmin_mv = (uint16_t)lo;
@@ -467,9 +291,9 @@ static bool field_erase_list(struct parser *p, enum key k, uint32_t *sizes, uint
             return ferr(p, k, "bad erase type '%s' (expected SIZE:OPCODE, e.g. 4K:20)", tok);
         *colon = '\0';
         uint64_t size;
-        if (!parse_size(tok, UINT32_MAX, &size))
+        if (!chipdb_parse_size(tok, UINT32_MAX, &size))
             return ferr(p, k, "bad size '%s'", tok);
-        if (!parse_hex_byte(colon + 1, &ops[*n]))
+        if (!chipdb_parse_hex_byte(colon + 1, &ops[*n]))
             return ferr(p, k, "bad opcode '%s' (expected two hex digits)", colon + 1);
         if (*n == CD_MAX_ERASE_TYPES)
             return ferr(p, k, "more than %d erase types", CD_MAX_ERASE_TYPES);
@@ -499,7 +323,7 @@ static bool field_erase(struct parser *p, struct cd_chip *c)
         while (i < c->nerase && c->erase[i].size != sizes[j])
             i++;
         char sz[24];
-        fmt_size(sizes[j], sz, sizeof(sz));
+        chipdb_fmt_size(sizes[j], sz, sizeof(sz));
         if (i == c->nerase)
             return ferr(p, K_ERASE4, "size %s is not in 'erase'", sz);
         if (c->erase[i].opcode4)
@@ -539,7 +363,7 @@ static bool field_t_erase(struct parser *p, struct cd_chip *c)
                         c->type == CD_CHIP_NOR ? "4K:45/400ms" : "block:3/10ms");
         *colon = '\0';
         uint32_t typ, max;
-        if (!parse_times(colon + 1, true, &typ, &max))
+        if (!chipdb_parse_times(colon + 1, true, &typ, &max))
             return ferr(p, K_T_ERASE,
                         "bad time '%s' (expected TYP/MAX with unit us, ms or s, e.g. 45/400ms)",
                         colon + 1);
@@ -558,7 +382,7 @@ static bool field_t_erase(struct parser *p, struct cd_chip *c)
             c->chip_erase_max_ms = max;
         } else {
             uint64_t size;
-            if (!parse_size(tok, UINT32_MAX, &size))
+            if (!chipdb_parse_size(tok, UINT32_MAX, &size))
                 return ferr(p, K_T_ERASE, "bad size '%s'", tok);
             unsigned i = 0;
             while (i < c->nerase && c->erase[i].size != size)
@@ -687,14 +511,15 @@ static bool build_nand(struct parser *p, struct cd_chip *c, bool size_given)
     if (!slash)
         return ferr(p, K_ECC, "bad ECC '%s' (expected BITS/STEP, e.g. 8/512)", ecc);
     *slash = '\0';
-    bool ok = parse_uint(ecc, UINT8_MAX, &bits) && parse_size(slash + 1, UINT16_MAX, &step);
+    bool ok =
+        chipdb_parse_uint(ecc, UINT8_MAX, &bits) && chipdb_parse_size(slash + 1, UINT16_MAX, &step);
     *slash = '/';
     if (!ok)
         return ferr(p, K_ECC, "bad ECC '%s' (expected BITS/STEP, e.g. 8/512)", ecc);
     c->ecc_strength = (uint8_t)bits;
     c->ecc_step = (uint16_t)step;
 
-    if (!is_word(p->f[K_ECC_STATUS].val))
+    if (!chipdb_is_word(p->f[K_ECC_STATUS].val))
         return ferr(p, K_ECC_STATUS, "bad decoder name '%s'", p->f[K_ECC_STATUS].val);
     if (!field_string(p, K_ECC_STATUS, &c->ecc_status))
         return false;
@@ -789,7 +614,7 @@ static struct cd_chip *build_row(struct parser *p)
     if (p->f[K_ALIASES].val && !field_aliases(p, c))
         goto fail;
     if (p->f[K_ID_GROUP].val) {
-        if (!is_word(p->f[K_ID_GROUP].val)) {
+        if (!chipdb_is_word(p->f[K_ID_GROUP].val)) {
             ferr(p, K_ID_GROUP, "bad group name '%s' (one word)", p->f[K_ID_GROUP].val);
             goto fail;
         }
@@ -851,10 +676,10 @@ static void section_header(struct parser *p, char *line)
         return;
     }
     *close = '\0';
-    char *name = trim(line + 1), *rest = close + 1;
-    while (is_space(*rest))
+    char *name = chipdb_trim(line + 1), *rest = close + 1;
+    while (chipdb_is_space(*rest))
         rest++;
-    const char *why = name_problem(name);
+    const char *why = chipdb_name_problem(name);
     if (why)
         perr(p, p->line, NULL, "bad chip name '%s': %s", name, why);
     else if (*rest && *rest != ';' && *rest != '#')
@@ -897,7 +722,7 @@ static char *read_line(char *buf, int num, void *stream)
     }
 
     const char *t = buf;
-    while (is_space(*t))
+    while (chipdb_is_space(*t))
         t++;
     p->indented = t != buf && *t;
     if (*t == '[') {
@@ -917,12 +742,12 @@ static char *read_line(char *buf, int num, void *stream)
 static void cut_hash_comment(char *v)
 {
     for (size_t i = 1; v[0] && v[i]; i++) {
-        if (v[i] == '#' && is_space(v[i - 1])) {
+        if (v[i] == '#' && chipdb_is_space(v[i - 1])) {
             v[i] = '\0';
             break;
         }
     }
-    trim(v);
+    chipdb_trim(v);
 }
 
 static int handle_key(void *user, const char *section, const char *name, const char *value)
