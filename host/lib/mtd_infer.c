@@ -34,50 +34,8 @@
 
 #include "chipdump/error.h"
 #include "mtd_infer.h"
+#include "mtd_infer_search.h"
 #include "mtd_internal.h"
-
-#define MAX_DEPTH   24
-#define NODE_BUDGET 10000 /* the real tables in tests/data/mtd take under 100 */
-#define LEAF_BUDGET 500   /* complete layouts judged; beyond, nothing is called certain */
-#define TRX_HEADER  0x1c  /* magic, len, crc32, flags+version, offset[3]: 28 bytes */
-#define BRN_FOOTER  12    /* mtdsplit_brnimage keeps a 12-byte footer after rootfs */
-
-enum role { R_TOP, R_CHILD, R_ALIAS };
-
-/* Name classes, computed once per item: the search asks them at every node. */
-struct kind {
-    bool fs, kernel, whole, container, firmware, filler;
-    bool tail_data;    /* data vendors keep at the chip's end (oem, bdinfo, backup) */
-    bool rootfs, late; /* a "rootfs*" container; "rootfs_data" that may come late */
-};
-
-struct search {
-    const struct infer_item *it;
-    const struct kind *kd;
-    size_t n;
-    const uint64_t *F;
-    int *role;
-    int *cont;
-    unsigned *chip;
-    uint64_t *rel;
-    int *alias_first, *alias_last;
-    int *kids; /* kids[c * n + k]: non-alias children of container c (item or chip root) */
-    int *nk;
-    uint64_t *ksum;
-    bool *kpinned;
-    uint64_t cursor[CD_MTD_MAX_CHIPS];
-    bool closed[CD_MTD_MAX_CHIPS]; /* an alias without a container's name ended the table */
-    int stack[MAX_DEPTH];
-    int depth;
-    unsigned curchip;
-    unsigned forced_chips; /* chips opened by a new pasted table */
-    long nodes, leaves;
-    bool stop;
-    struct infer_hyp tmp;
-    struct infer_result *res;
-};
-
-#define ROOT(c) ((int)s->n + (int)(c))
 
 static bool prefix(const char *name, const char *p)
 {
@@ -103,35 +61,6 @@ static bool filler_like(const char *name)
         if (prefix(name, *q))
             return true;
     return false;
-}
-
-/* Small partitions vendor kernels keep at the end of the flash and may register before the
- * firmware container that lies in front of them (HiWiFi HC5x61: oem, bdinfo and backup at
- * 0xfc0000.. are listed before "firmware" at 0x50000). Not nvram: Broadcom NAND boxes keep it
- * right after boot (the seed table). */
-static bool tail_data_like(const char *name)
-{
-    static const char *const p[] = {"oem", "bdinfo", "backup", NULL};
-    for (const char *const *q = p; *q; q++)
-        if (prefix(name, *q))
-            return true;
-    return false;
-}
-
-/* Two slots of a dual image: listed together, the same size, names that differ only in a
- * trailing number ("kernel0"/"kernel1", "rootfs"/"rootfs_1"), kernel or filesystem ones. */
-static bool slot_pair(const struct search *s, size_t a)
-{
-    if (a + 1 >= s->n || s->it[a].size != s->it[a + 1].size || !(s->kd[a].kernel || s->kd[a].fs) ||
-        !(s->kd[a + 1].kernel || s->kd[a + 1].fs))
-        return false;
-    const char *x = s->it[a].name, *y = s->it[a + 1].name;
-    size_t nx = strlen(x), ny = strlen(y);
-    while (nx && (isdigit((unsigned char)x[nx - 1]) || x[nx - 1] == '_' || x[nx - 1] == '-'))
-        nx--;
-    while (ny && (isdigit((unsigned char)y[ny - 1]) || y[ny - 1] == '_' || y[ny - 1] == '-'))
-        ny--;
-    return nx && nx == ny && !strncasecmp(x, y, nx) && strcasecmp(x, y);
 }
 
 /*
@@ -450,26 +379,7 @@ static void leaf(struct search *s)
     for (unsigned c = 0; c < nchips; c++)
         if (!h->chip_complete[c])
             tier++;
-    /* A partition followed by kernel/rootfs-named ones whose sizes add up to exactly its own
-     * is what a split looks like. A layout that lays them beside it instead earns no credit
-     * for covering the chip: that the hole left by the split equals their size is chance
-     * (EcoNet JCOW407: tclinux = tclinux_kernel + tclinux_rootfs on 224 of 256 MiB). */
-    for (size_t i = 0; i < n; i++) {
-        if (s->role[i] != R_TOP)
-            continue;
-        uint64_t sum = 0;
-        bool named = false, nested = true;
-        size_t j = i + 1;
-        for (; j < n && sum < s->it[i].size; j++) {
-            sum += s->it[j].size;
-            named |= s->kd[j].kernel || s->kd[j].fs;
-            nested &= s->cont[j] == (int)i;
-        }
-        if (sum == s->it[i].size && j - i > 2 && named && !nested) {
-            tier++;
-            break;
-        }
-    }
+    tier += infer_declines_split(s);
     /* on a chip with exactly known partitions, the others are laid after their known
      * neighbour: certain only where a run of them fills the room up to the next known one
      * (or to the chip's end) exactly */
@@ -523,55 +433,7 @@ static void leaf(struct search *s)
             filler[c] = !s->it[last].pinned && s->kd[last].filler;
         }
     }
-    /* Linux before 2.6.3x gave a rootfs_data the squashfs left no room for size 0, which
-     * add_one_partition() read as "to the end of the master": it then starts where rootfs
-     * ends and its size is what follows rootfs on the chip (Netgear WNR2000v5 stock). When
-     * the sizes allow that reading too, the tail is not certain. */
-    for (size_t i = 0; i < n; i++) {
-        int r = s->cont[i];
-        if (!s->kd[i].late || s->role[i] != R_CHILD || r >= (int)n || !h->certain[i])
-            continue;
-        uint64_t rend = h->off[r] + s->it[r].size, cs = chipsize[h->chip[i]];
-        if (cs && rend < cs && cs - rend == s->it[i].size) {
-            h->certain[i] = false;
-            h->why[i] = WHY_EMPTY_SPLIT;
-        }
-    }
-    /* end-of-flash data listed before a container that comes later at the top level: vendor
-     * tables register in any order, so neither they nor the container are certain */
-    for (size_t i = 0; i < n; i++) {
-        if (!s->kd[i].tail_data || s->role[i] != R_TOP || s->it[i].pinned)
-            continue;
-        size_t q = n;
-        for (size_t j = i + 1; j < n; j++)
-            if (s->role[j] == R_TOP && h->chip[j] == h->chip[i] && s->kd[j].container &&
-                !s->kd[j].whole && !s->it[j].pinned)
-                q = j;
-        for (size_t j = i; q < n && j <= q; j++)
-            if (s->role[j] == R_TOP && h->chip[j] == h->chip[i] && h->certain[j]) {
-                h->certain[j] = false;
-                h->why[j] = WHY_ORDER;
-            }
-    }
-    /* Dual-image slots listed kernels first, then filesystems ("kernel0 kernel1 ... rootfs0
-     * rootfs1") may lie kernel0 rootfs0 kernel1 rootfs1 on the chip (Sharp AS111 / ZTE) or in
-     * the listed order (Xiaomi AC2100): what lies from the first pair's second slot to the
-     * second pair's is not certain. */
-    for (size_t a = 0; a + 3 < n; a++) {
-        if (!slot_pair(s, a))
-            continue;
-        for (size_t b = a + 2; b + 1 < n; b++) {
-            if (!slot_pair(s, b) || s->cont[b] != s->cont[a] || s->cont[b + 1] != s->cont[a])
-                continue;
-            for (size_t j = a + 1; j <= b + 1; j++)
-                if (s->cont[j] == s->cont[a] && s->role[j] != R_ALIAS && !s->it[j].pinned &&
-                    h->certain[j]) {
-                    h->certain[j] = false;
-                    h->why[j] = WHY_SLOTS;
-                }
-            break;
-        }
-    }
+    infer_doubt(s, h, chipsize);
     /* uncertainty flows down: a hole makes the top level uncertain, an uncertain container
      * its children */
     for (size_t i = 0; i < n; i++) {
@@ -895,7 +757,7 @@ int infer_layout(const struct infer_item *it, size_t n, const uint64_t *chip_siz
                               .container = container_like(it[i].name),
                               .firmware = prefix(it[i].name, "firmware"),
                               .filler = filler_like(it[i].name),
-                              .tail_data = tail_data_like(it[i].name),
+                              .tail_data = infer_tail_data_like(it[i].name),
                               .rootfs = prefix(it[i].name, "rootfs") &&
                                         strcasecmp(it[i].name, "rootfs_data") != 0,
                               .late = !strcasecmp(it[i].name, "rootfs_data")};
