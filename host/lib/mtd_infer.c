@@ -52,11 +52,12 @@ static bool container_like(const char *name)
 
 /* Names device trees give to space nobody uses; such a node is sometimes appended after the
  * others to cover an earlier gap (ofpart registers nodes in device-tree order, unsorted:
- * Linux's kirkwood-linksys-viper.dts lists "unused" @0xc0000 last). */
+ * Linux's kirkwood-linksys-viper.dts lists "unused" @0xc0000 last, WRT1900ACS and WRT3200ACM
+ * "unused_area" @0x280000 / 0x260000). Not "reserved": listed last, it is the NAND's last
+ * blocks in every table in tests/data/mtd (Netgear R6220, WAC124). */
 static bool filler_like(const char *name)
 {
-    static const char *const p[] = {"unused", "reserved", "rsvd",  "free", "empty",
-                                    "spare",  "padding",  "blank", "gap",  NULL};
+    static const char *const p[] = {"unused", "free", "empty", "padding", "blank", "gap", NULL};
     for (const char *const *q = p; *q; q++)
         if (prefix(name, *q))
             return true;
