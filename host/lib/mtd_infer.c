@@ -580,9 +580,16 @@ static void try_alias(struct search *s, size_t i, int k)
         uint64_t sum = 0;
         for (int b = a; b < nk && sum < x->size; b++) {
             /* partitions of one master share its erase size: so does an alias and its run */
-            if (s->it[L[b]].pinned || (x->eb && s->it[L[b]].eb && x->eb != s->it[L[b]].eb))
+            const struct infer_item *y = &s->it[L[b]];
+            if (x->eb && y->eb && x->eb != y->eb)
                 break;
-            sum += s->it[L[b]].size;
+            /* a run is all inferred, or all exactly known and without gaps (a whole-chip
+             * name the boot log never printed, Meraki Mini's "spiflash") */
+            if (y->pinned != s->it[L[a]].pinned ||
+                (y->pinned && b > a &&
+                 s->it[L[b - 1]].pin_off + s->it[L[b - 1]].size != y->pin_off))
+                break;
+            sum += y->size;
             if (sum == x->size && b > a && (any_run || b == nk - 1)) {
                 int saved[MAX_DEPTH];
                 int depth = s->depth;

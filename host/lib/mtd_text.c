@@ -108,10 +108,13 @@ static bool in_list(const char *name, const char *const *list)
 
 bool mtd_name_is_whole_chip(const char *name)
 {
+    /* the chip's own names, Broadcom's masters (nflash, sflash) among them: a partition that
+     * covers the whole chip under the master's name */
     static const char *const names[] = {
-        "all",    "whole",  "whole_flash", "wholeflash", "fullflash", "full_flash", "full",
-        "flash",  "entire", "allflash",    "all_flash",  "spi-flash", "dummy-full", "nflash",
-        "sflash", "pflash", "bcmsflash",   "brcmnand",   NULL}; /* Broadcom masters */
+        "all",      "whole",    "whole_flash", "wholeflash", "fullflash",  "full_flash",
+        "full",     "flash",    "entire",      "allflash",   "all_flash",  "spi_flash",
+        "spiflash", "norflash", "nor_flash",   "nandflash",  "nand_flash", "dummy_full",
+        "nflash",   "sflash",   "pflash",      "bcmsflash",  "brcmnand",   NULL};
     if (in_list(name, names))
         return true;
     /* a partitioned master registered as a device of its own: "spi0.0", "spi32766.0",
