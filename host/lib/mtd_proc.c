@@ -93,6 +93,14 @@ static bool hex_field(const char **pp, const char *end, uint64_t *out)
 }
 
 /* "mtd%d: %llx %x \"%s\"". Returns false when the line is not of that shape. */
+/* U+201C, U+201D or U+201E in UTF-8 at p. */
+static bool curly_quote(const char *p, const char *end)
+{
+    return end - p >= 3 && (unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+           ((unsigned char)p[2] == 0x9c || (unsigned char)p[2] == 0x9d ||
+            (unsigned char)p[2] == 0x9e);
+}
+
 static bool parse_entry(const char *p, const char *end, int *index, uint64_t *size,
                         uint64_t *erasesize, const char **name, size_t *namelen)
 {
@@ -114,15 +122,26 @@ static bool parse_entry(const char *p, const char *end, int *index, uint64_t *si
     if (p == q || !hex_field(&p, end, erasesize))
         return false;
     q = skip_blanks(p, end);
-    if (q == p || q >= end || *q != '"')
-        return false;
-    /* the name runs to the last quote: the kernel prints names verbatim, quotes included */
-    const char *close = end - 1;
-    if (close <= q || *close != '"')
+    if (q == p || q >= end)
         return false;
     *index = (int)idx;
-    *name = q + 1;
-    *namelen = (size_t)(close - q - 1);
+    /* the name runs to the last quote: the kernel prints names verbatim, quotes included */
+    const char *close = end - 1;
+    if ((*q == '"' || *q == '\'') && close > q && *close == *q) {
+        *name = q + 1;
+        *namelen = (size_t)(close - q - 1);
+        return true;
+    }
+    /* what forums make of the quotes (“u-boot”, „u-boot“), or none left at all */
+    if (curly_quote(q, end) && end - q >= 6 && curly_quote(end - 3, end)) {
+        *name = q + 3;
+        *namelen = (size_t)(end - 3 - q - 3);
+        return true;
+    }
+    if (*q == '"' || memchr(q, '"', (size_t)(end - q)))
+        return false; /* an unbalanced quote is a damaged line, not a bare name */
+    *name = q;
+    *namelen = (size_t)(end - q);
     return true;
 }
 

@@ -87,6 +87,25 @@ static void test_proc_pasted(void **state)
     cd_mtd_table_free(&t);
 }
 
+static void test_proc_forum_quotes(void **state)
+{
+    (void)state;
+    /* what forum software makes of the quotes, or a paste that lost them */
+    struct cd_mtd_table t;
+    assert_int_equal(proc("mtd0: 00040000 00010000 \xe2\x80\x9cu-boot\xe2\x80\x9d\n"
+                          "mtd1: 00010000 00010000 \xe2\x80\x9eu-boot-env\xe2\x80\x9c\n"
+                          "mtd2: 00010000 00010000 'factory'\n"
+                          "mtd3: 00fb0000 00010000 firmware  \n",
+                          &t),
+                     CD_OK);
+    assert_int_equal(t.n, 4);
+    assert_string_equal(t.entries[0].name, "u-boot");
+    assert_string_equal(t.entries[1].name, "u-boot-env");
+    assert_string_equal(t.entries[2].name, "factory");
+    assert_string_equal(t.entries[3].name, "firmware");
+    cd_mtd_table_free(&t);
+}
+
 static void test_proc_several_tables(void **state)
 {
     (void)state;
@@ -134,8 +153,8 @@ static void test_proc_garbage(void **state)
     assert_int_equal(proc("mtd0: 00040000 \"u-boot\"\n", &t), CD_E_BAD_IMAGE);
     assert_detail_has("mtd.txt:1");
     assert_int_equal(proc("mtd0: 0004zz00 00010000 \"u-boot\"\n", &t), CD_E_BAD_IMAGE);
-    assert_int_equal(proc("mtd0: 00040000 00010000 u-boot\n", &t), CD_E_BAD_IMAGE);
     assert_int_equal(proc("mtd0: 00040000 00010000 \"u-boot\n", &t), CD_E_BAD_IMAGE);
+    assert_int_equal(proc("mtd0: 00040000 00010000 u-boot\"\n", &t), CD_E_BAD_IMAGE);
     assert_int_equal(proc("mtd0: 00040000 100000000 \"u-boot\"\n", &t), CD_E_BAD_IMAGE);
     assert_detail_has("32-bit");
     assert_int_equal(proc("mtd0: 11112222333344445 00010000 \"x\"\n", &t), CD_E_BAD_IMAGE);
@@ -511,6 +530,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proc_kernel_format),
         cmocka_unit_test(test_proc_pasted),
+        cmocka_unit_test(test_proc_forum_quotes),
         cmocka_unit_test(test_proc_several_tables),
         cmocka_unit_test(test_proc_garbage),
         cmocka_unit_test(test_dmesg_old_format),
