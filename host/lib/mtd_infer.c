@@ -278,14 +278,6 @@ static void leaf(struct search *s)
     memset(h->chip_extent, 0, sizeof(h->chip_extent));
     memset(h->chip_complete, 0, sizeof(h->chip_complete));
 
-    /* an alias without a container's name ends its chip's table, with other aliases only */
-    for (size_t a = 0; a < n; a++) {
-        if (s->role[a] != R_ALIAS || s->kd[a].container)
-            continue;
-        for (size_t j = a + 1; j < n; j++)
-            if (s->chip[j] == s->chip[a] && s->role[j] != R_ALIAS)
-                return;
-    }
     /* what one exact source puts on one device lies on one chip, and on different chips
      * what it puts on different devices (the numbers themselves need not match) */
     for (size_t i = 0; i < n; i++) {
@@ -568,7 +560,7 @@ static void try_alias(struct search *s, size_t i, int k)
     /* aliases the kernel produces: old cmdline/tp-link "firmware" over kernel + rootfs,
      * bcm63xx-style "linux", whole-chip "all". Another name may alias only the run listed
      * right before it, and only among the aliases that end a chip's table (ZyXEL Keenetic
-     * Viva: "backup" over firmware..storage, then "full"; leaf() checks the second part):
+     * Viva: "backup" over firmware..storage, then "full"; dfs() closes the chip after it):
      * anything else matching a run is chance (EA6350v3: APPSBL = QSEE + CDT + APPSBLENV) */
     if (x->pinned)
         return;
